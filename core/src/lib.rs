@@ -1,0 +1,10 @@
+//! Bit-exact inference core for a tiny llama-style transformer, as the firmware runs it.
+#![no_std]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod ops;
+pub use ops::OpCounts;

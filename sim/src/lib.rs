@@ -1,0 +1,1 @@
+//! ruvsim-sim.

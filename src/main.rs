@@ -1,0 +1,2 @@
+//! The `ruvsim` command line.
+fn main() {}
