@@ -8,3 +8,11 @@ extern crate std;
 
 pub mod ops;
 pub use ops::OpCounts;
+
+pub mod config;
+pub use config::{AttentionPattern, ModelConfig, Precision};
+
+#[cfg(feature = "alloc")]
+pub mod weights;
+#[cfg(feature = "alloc")]
+pub use weights::F32Weights;
