@@ -16,3 +16,10 @@ pub use config::{AttentionPattern, ModelConfig, Precision};
 pub mod weights;
 #[cfg(feature = "alloc")]
 pub use weights::F32Weights;
+
+#[cfg(feature = "std")]
+pub mod llama2c;
+#[cfg(feature = "std")]
+pub mod model_dir;
+#[cfg(feature = "std")]
+pub mod tokenizer;
