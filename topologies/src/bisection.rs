@@ -43,3 +43,68 @@ fn next_same_popcount(x: u32) -> u32 {
     let ripple = x.wrapping_add(lowest);
     ripple | (((x ^ ripple) >> 2) / lowest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::exhaustive_bisection;
+    use crate::TopologySpec;
+
+    /// Where a family's closed form is only an upper bound (trees, hierarchical, tori with an odd
+    /// largest side), the bound must never be below the exhaustive minimum, and where it claims
+    /// to be exact it must equal it.
+    #[test]
+    fn closed_form_bisections_bound_the_exhaustive_minimum() {
+        let mut specs = Vec::new();
+        for arity in 2..=4 {
+            for chips in 1..=20 {
+                specs.push(TopologySpec::Tree { arity, chips });
+            }
+        }
+        for dims in [[3, 3], [3, 4], [3, 5], [4, 4], [5, 4], [5, 3], [6, 3]] {
+            specs.push(TopologySpec::Torus2d { dims });
+            specs.push(TopologySpec::Mesh2d { dims });
+        }
+        let groups = [
+            TopologySpec::Chain { chips: 3 },
+            TopologySpec::Star { chips: 4 },
+            TopologySpec::Bus { chips: 2 },
+            TopologySpec::Ring { chips: 4 },
+        ];
+        let tops = [
+            TopologySpec::Chain { chips: 3 },
+            TopologySpec::Ring { chips: 5 },
+            TopologySpec::Hypercube {
+                chips: None,
+                dimension: Some(2),
+            },
+            TopologySpec::Bus { chips: 4 },
+        ];
+        for group in &groups {
+            for top in &tops {
+                for gateway in [0, 1] {
+                    specs.push(TopologySpec::Hierarchical {
+                        group: Box::new(group.clone()),
+                        top: Box::new(top.clone()),
+                        gateway,
+                    });
+                }
+            }
+        }
+        for spec in specs {
+            let topology = spec.build().expect("valid spec");
+            let Some(exact) = exhaustive_bisection(&topology) else {
+                continue;
+            };
+            let closed = topology.family_metrics();
+            if closed.bisection_exact {
+                assert_eq!(closed.bisection_width, exact, "{spec:?}");
+            } else {
+                assert!(
+                    closed.bisection_width >= exact,
+                    "{spec:?}: bound {} < {exact}",
+                    closed.bisection_width
+                );
+            }
+        }
+    }
+}

@@ -99,7 +99,7 @@ impl Family for Topology {
     /// The family's metrics, with an inexact bisection replaced by an exhaustive search when the
     /// topology is small enough.
     fn metrics(&self) -> Metrics {
-        let mut metrics = dispatch!(self, f => f.metrics());
+        let mut metrics = self.family_metrics();
         if !metrics.bisection_exact {
             if let Some(width) = exhaustive_bisection(self) {
                 metrics.bisection_width = width;
@@ -117,6 +117,11 @@ impl Family for Topology {
 }
 
 impl Topology {
+    /// The family's own metrics (closed forms, graph search), before any exhaustive bisection.
+    pub(crate) fn family_metrics(&self) -> Metrics {
+        dispatch!(self, f => f.metrics())
+    }
+
     /// The description kind this topology was built from (`"torus3d"`, `"custom"`, ...).
     pub fn kind(&self) -> &'static str {
         match self {
