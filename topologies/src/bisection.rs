@@ -23,7 +23,11 @@ pub(crate) fn exhaustive_bisection(topology: &impl Family) -> Option<u64> {
     let half = n / 2;
     // With an even count both sides have n/2 chips, so fixing the top chip outside the
     // enumerated side visits each cut once.
-    let limit = if n % 2 == 0 { 1u32 << (n - 1) } else { 1 << n };
+    let limit = if n.is_multiple_of(2) {
+        1u32 << (n - 1)
+    } else {
+        1 << n
+    };
     let mut best = u64::MAX;
     let mut side = (1u32 << half) - 1;
     while side < limit {

@@ -256,7 +256,7 @@ fn candidates(chips: ChipCount, with_hierarchical: bool) -> Vec<TopologySpec> {
     if with_hierarchical {
         for m in 2..=MAX_GROUP_CHIPS {
             let groups = if exact {
-                if n % m != 0 {
+                if !n.is_multiple_of(m) {
                     continue;
                 }
                 ChipCount::Exact(n / m)

@@ -336,7 +336,7 @@ impl TopologySpec {
                     }
                     _ => return Err(TopologyError::CustomEdgeSource),
                 };
-                Topology::Custom(Custom::new(chips, &edges, &origin)?)
+                Topology::Custom(Box::new(Custom::new(chips, &edges, &origin)?))
             }
         })
     }

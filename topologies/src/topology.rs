@@ -41,8 +41,8 @@ pub enum Topology {
     Tree(Tree),
     /// Groups of one topology joined by another.
     Hierarchical(Hierarchical),
-    /// A user's edge list.
-    Custom(Custom),
+    /// A user's edge list (boxed: it is the one family that holds a graph).
+    Custom(Box<Custom>),
 }
 
 /// Runs `$body` with `$f` bound to the family inside `$topology`.

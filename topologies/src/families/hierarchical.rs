@@ -205,7 +205,7 @@ impl Family for Hierarchical {
         let total_hops = g * group.total_hops()
             + g * (g - 1.0) * 2.0 * m * gateway_sum as f64
             + m * m * top.total_hops();
-        let width = if groups % 2 == 0 {
+        let width = if groups.is_multiple_of(2) {
             top.bisection_width
         } else {
             top.bisection_width + group.bisection_width
