@@ -320,7 +320,7 @@ fn torus3(n: u32, exact: bool) -> Option<[u32; 3]> {
         let rest = n64.div_ceil(c);
         for b in c..=rest.isqrt() + 1 {
             let a = if exact {
-                if rest % b != 0 || rest * c != n64 {
+                if !rest.is_multiple_of(b) {
                     continue;
                 }
                 rest / b
