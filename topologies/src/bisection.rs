@@ -2,7 +2,8 @@
 
 use crate::families::Family;
 
-/// Largest chip count for which [`exhaustive_bisection`] searches (C(20, 10) = 184,756 cuts).
+/// Largest chip count for which the exhaustive bisection search runs (C(20, 10) = 184,756 cuts),
+/// replacing closed-form upper bounds in [`crate::Topology::metrics`].
 pub const EXHAUSTIVE_BISECTION_MAX_CHIPS: u32 = 20;
 
 /// The fewest links crossing a cut into `floor(n/2)` and `ceil(n/2)` chips, trying every such

@@ -4,7 +4,7 @@
 //! gives a [`Topology`] that answers routing questions (`next_hop`, `route`, `hops`,
 //! `neighbors`), names links with stable ids (`link_id`, `link_ends`) so a simulator can keep
 //! per-link state in flat arrays, builds broadcast/reduction trees ([`Topology::spanning_tree`]),
-//! and reports [`Metrics`]. [`recommend`] picks the best wiring that the chips' ports can build.
+//! and reports [`Metrics`]. [`recommend()`] picks the best wiring that the chips' ports can build.
 //!
 //! # Descriptions (TOML)
 //!
@@ -39,6 +39,8 @@
 //! transmissions use link 0, the medium; [`Topology::is_shared_medium`] tells the simulator to
 //! arbitrate. Ports: each point-to-point link uses one port on each end, a shared medium one port
 //! per chip (see [`ports`]).
+
+#![warn(missing_docs)]
 
 pub mod bisection;
 pub mod error;

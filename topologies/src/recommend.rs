@@ -187,10 +187,7 @@ fn candidate(
             metrics.diameter, metrics.mean_hops
         ),
         format!("bisection width {} links ({bound})", metrics.bisection_width),
-        format!(
-            "{} links, {} ports on the busiest chip (link kind offers {})",
-            metrics.links, metrics.max_degree, constraints.links.ports_per_chip
-        ),
+        port_reason(topology, &metrics, constraints),
         format!(
             "uniform traffic needs at least {rounds} rounds = max(diameter {}, chips / (2 x bisection) = {capacity_rounds})",
             metrics.diameter
@@ -212,6 +209,25 @@ fn candidate(
         uniform_traffic_rounds: rounds,
         metrics,
         reasons,
+    }
+}
+
+/// Links needed and ports used against what the link kinds offer (per level when the gateways
+/// have their own link kind).
+fn port_reason(topology: &Topology, metrics: &Metrics, constraints: &Constraints) -> String {
+    match (topology.as_hierarchical(), constraints.gateway_links) {
+        (Some(h), Some(gateway_links)) => format!(
+            "{} links; group chips use up to {} of {} ports, gateways {} of {} gateway-link ports",
+            metrics.links,
+            h.group().max_degree(),
+            constraints.links.ports_per_chip,
+            h.top().max_degree(),
+            gateway_links.ports_per_chip
+        ),
+        _ => format!(
+            "{} links, {} ports on the busiest chip (link kind offers {})",
+            metrics.links, metrics.max_degree, constraints.links.ports_per_chip
+        ),
     }
 }
 

@@ -278,6 +278,14 @@ impl TopologySpec {
         }
     }
 
+    /// Ports the busiest chip needs (the wiring's degree; a shared medium counts one port), so a
+    /// scenario can be refused before simulating when its link kind offers fewer. Builds the
+    /// topology to find out, which costs nothing for the regular families; a custom `file` is
+    /// read relative to the current directory.
+    pub fn ports_per_chip(&self) -> Result<u32> {
+        Ok(self.build()?.max_degree())
+    }
+
     /// Checks the description and builds the topology; a custom `file` is read relative to the
     /// current directory.
     pub fn build(&self) -> Result<Topology> {
