@@ -8,6 +8,7 @@ use core::ops::{Add, AddAssign};
 /// from the configuration alone, and the two must be equal. The simulator multiplies each field by
 /// a per-variant, per-precision cycle cost from its calibration tables.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OpCounts {
     /// f32 multiply-accumulates in weight matrix products (f32 precision).
     pub mac_f32: u64,
