@@ -17,8 +17,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
-pub use table::{Entry, EntryTable, Source, Value};
 use table::Reader;
+pub use table::{Entry, EntryTable, Source, Value};
 
 /// Why a calibration table could not be loaded or overridden. Every variant names the key.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -389,12 +389,12 @@ impl Calibration {
 
     /// Parses a complete calibration table; `origin` (a file path, say) prefixes parse errors.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Calibration, CalibrationError> {
-        let document: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            CalibrationError::Parse {
-                origin: origin.to_string(),
-                message: e.to_string(),
-            }
-        })?;
+        let document: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| CalibrationError::Parse {
+                    origin: origin.to_string(),
+                    message: e.to_string(),
+                })?;
         let variant = match document.get("variant") {
             Some(toml::Value::String(name)) => name.parse::<Variant>()?,
             Some(other) => {
@@ -419,12 +419,12 @@ impl Calibration {
     /// becomes `origin` (for example the scenario's file path, or "scenario override"). Unknown
     /// keys are rejected with the nearest valid key. On error the calibration is unchanged.
     pub fn apply_overrides(&mut self, text: &str, origin: &str) -> Result<(), CalibrationError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            CalibrationError::Parse {
-                origin: origin.to_string(),
-                message: e.to_string(),
-            }
-        })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| CalibrationError::Parse {
+                    origin: origin.to_string(),
+                    message: e.to_string(),
+                })?;
         self.apply_override_table(&table, origin)
     }
 
@@ -451,7 +451,10 @@ impl Calibration {
     }
 
     /// Builds the typed view of `entries`, validating every value and rejecting unknown keys.
-    fn from_entries(variant: Variant, entries: EntryTable) -> Result<Calibration, CalibrationError> {
+    fn from_entries(
+        variant: Variant,
+        entries: EntryTable,
+    ) -> Result<Calibration, CalibrationError> {
         let mut reader = Reader::new(&entries);
         let cpu = read_cpu(&mut reader)?;
         let cycles = KernelCycles {
@@ -534,7 +537,9 @@ fn read_memory(r: &mut Reader) -> Result<Memory, CalibrationError> {
     if sram_usable_bytes > sram_total_bytes {
         return Err(CalibrationError::Invalid {
             key: "memory.sram.usable_bytes".to_string(),
-            reason: format!("{sram_usable_bytes} exceeds memory.sram.total_bytes ({sram_total_bytes})"),
+            reason: format!(
+                "{sram_usable_bytes} exceeds memory.sram.total_bytes ({sram_total_bytes})"
+            ),
         });
     }
     let psram = if r.has_section("memory.psram") {

@@ -53,7 +53,9 @@ pub enum ChipError {
         variant: Variant,
     },
     /// Zero cores, or more than the variant has.
-    #[error("cores_used = {requested}, but {variant} has {available} core(s) (valid: 1..={available})")]
+    #[error(
+        "cores_used = {requested}, but {variant} has {available} core(s) (valid: 1..={available})"
+    )]
     Cores {
         /// Requested cores.
         requested: u32,
@@ -222,10 +224,20 @@ mod tests {
             mac_i8: 1_000_000,
             ..OpCounts::default()
         };
-        let one = compute_time(&counts, Precision::Int8, &setup(160, 1, KernelKind::PlainC), &s3())
-            .unwrap();
-        let two = compute_time(&counts, Precision::Int8, &setup(160, 2, KernelKind::PlainC), &s3())
-            .unwrap();
+        let one = compute_time(
+            &counts,
+            Precision::Int8,
+            &setup(160, 1, KernelKind::PlainC),
+            &s3(),
+        )
+        .unwrap();
+        let two = compute_time(
+            &counts,
+            Precision::Int8,
+            &setup(160, 2, KernelKind::PlainC),
+            &s3(),
+        )
+        .unwrap();
         let ratio = one.as_ps() as f64 / two.as_ps() as f64;
         assert!((ratio - 1.97).abs() < 1e-6, "speed-up {ratio}");
     }
@@ -271,13 +283,32 @@ mod tests {
     fn invalid_setups_are_rejected() {
         let counts = OpCounts::default();
         let c3 = Calibration::builtin(Variant::Esp32C3);
-        let err = compute_time(&counts, Precision::F32, &setup(240, 1, KernelKind::PlainC), &c3)
-            .unwrap_err();
-        assert!(matches!(err, ChipError::Clock { max_mhz: 160, .. }), "{err}");
-        let err = compute_time(&counts, Precision::F32, &setup(160, 2, KernelKind::PlainC), &c3)
-            .unwrap_err();
+        let err = compute_time(
+            &counts,
+            Precision::F32,
+            &setup(240, 1, KernelKind::PlainC),
+            &c3,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, ChipError::Clock { max_mhz: 160, .. }),
+            "{err}"
+        );
+        let err = compute_time(
+            &counts,
+            Precision::F32,
+            &setup(160, 2, KernelKind::PlainC),
+            &c3,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("valid: 1..=1"), "{err}");
-        assert!(compute_time(&counts, Precision::F32, &setup(0, 1, KernelKind::PlainC), &c3).is_err());
+        assert!(compute_time(
+            &counts,
+            Precision::F32,
+            &setup(0, 1, KernelKind::PlainC),
+            &c3
+        )
+        .is_err());
     }
 
     #[test]
@@ -285,6 +316,8 @@ mod tests {
         let parsed: CpuSetup =
             toml::from_str("clock_mhz = 240\ncores_used = 2\nkernel = \"optimized\"").unwrap();
         assert_eq!(parsed, setup(240, 2, KernelKind::Optimized));
-        assert!(toml::from_str::<CpuSetup>("clock_mhz = 240\ncores_used = 2\nkernal = \"x\"").is_err());
+        assert!(
+            toml::from_str::<CpuSetup>("clock_mhz = 240\ncores_used = 2\nkernal = \"x\"").is_err()
+        );
     }
 }

@@ -238,7 +238,9 @@ impl MemorySetup {
             })?;
         match self.psram_mode {
             PsramMode::Quad => Ok(psram.quad),
-            PsramMode::Octal => psram.octal.ok_or(MemoryError::OctalNotSupported { variant }),
+            PsramMode::Octal => psram
+                .octal
+                .ok_or(MemoryError::OctalNotSupported { variant }),
         }
     }
 }
@@ -291,7 +293,12 @@ impl Capacity {
     }
 
     /// Takes `bytes` from the first candidate with room; reports the best candidate if none has.
-    fn take(&mut self, item: Item, bytes: u64, candidates: &[Region]) -> Result<Region, MemoryError> {
+    fn take(
+        &mut self,
+        item: Item,
+        bytes: u64,
+        candidates: &[Region],
+    ) -> Result<Region, MemoryError> {
         for &region in candidates {
             if bytes <= self.room(region) {
                 match region {
@@ -329,7 +336,11 @@ pub fn place(
         flash: setup.flash_model_bytes,
         sd: setup.sd_card,
     };
-    capacity.take(Item::Activations, footprint.activation_bytes, &[Region::Sram])?;
+    capacity.take(
+        Item::Activations,
+        footprint.activation_bytes,
+        &[Region::Sram],
+    )?;
     let weights = capacity.take(
         Item::Weights,
         footprint.weights_bytes,

@@ -230,7 +230,10 @@ mod tests {
         let mut queue = EventQueue::new();
         queue.push(Time::from_ps(100), 1).unwrap();
         queue.push(Time::from_ps(200), 2).unwrap();
-        assert_eq!(queue.pop().map(|(t, _, e)| (t, e)), Some((Time::from_ps(100), 1)));
+        assert_eq!(
+            queue.pop().map(|(t, _, e)| (t, e)),
+            Some((Time::from_ps(100), 1))
+        );
         assert_eq!(
             queue.push(Time::from_ps(99), 3),
             Err(QueueError::InThePast {
@@ -241,8 +244,14 @@ mod tests {
         assert_eq!(queue.len(), 1);
         // Scheduling at the current time is allowed and pops after nothing earlier.
         queue.push(Time::from_ps(100), 4).unwrap();
-        assert_eq!(queue.pop().map(|(t, _, e)| (t, e)), Some((Time::from_ps(100), 4)));
-        assert_eq!(queue.pop().map(|(t, _, e)| (t, e)), Some((Time::from_ps(200), 2)));
+        assert_eq!(
+            queue.pop().map(|(t, _, e)| (t, e)),
+            Some((Time::from_ps(100), 4))
+        );
+        assert_eq!(
+            queue.pop().map(|(t, _, e)| (t, e)),
+            Some((Time::from_ps(200), 2))
+        );
     }
 
     #[test]

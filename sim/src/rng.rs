@@ -222,7 +222,10 @@ mod tests {
         // derivation documented at the top of this module changes (which changes every result).
         // Regenerate by printing `stream(1, Purpose::Arrivals, 0).next_u64()`.
         let first = stream(1, Purpose::Arrivals, 0).next_u64();
-        assert_eq!(first, GOLDEN_FIRST_WORD, "stream derivation changed: got {first:#x}");
+        assert_eq!(
+            first, GOLDEN_FIRST_WORD,
+            "stream derivation changed: got {first:#x}"
+        );
     }
 
     const GOLDEN_FIRST_WORD: u64 = 0xb9a1_f9cb_4298_e66e;

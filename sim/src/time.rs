@@ -274,7 +274,8 @@ impl Sub for Duration {
     type Output = Duration;
     /// Panics if `rhs` is longer than `self`; see [`Duration::checked_sub`].
     fn sub(self, rhs: Duration) -> Duration {
-        self.checked_sub(rhs).expect("Duration subtraction underflow")
+        self.checked_sub(rhs)
+            .expect("Duration subtraction underflow")
     }
 }
 
@@ -282,7 +283,8 @@ impl Mul<u64> for Duration {
     type Output = Duration;
     /// Panics on overflow; see [`Duration::checked_mul`].
     fn mul(self, rhs: u64) -> Duration {
-        self.checked_mul(rhs).expect("Duration multiplication overflow")
+        self.checked_mul(rhs)
+            .expect("Duration multiplication overflow")
     }
 }
 
@@ -348,17 +350,31 @@ mod tests {
         assert_eq!(Duration::from_us(3).as_ps(), 3_000_000);
         assert_eq!(Duration::from_ms(3).as_ps(), 3_000_000_000);
         assert_eq!(Duration::from_secs(3).as_ps(), 3_000_000_000_000);
-        assert_eq!(Duration::checked_from_us(u64::MAX), Err(TimeError::Overflow));
+        assert_eq!(
+            Duration::checked_from_us(u64::MAX),
+            Err(TimeError::Overflow)
+        );
     }
 
     #[test]
     fn cycles_round_up_to_the_next_picosecond() {
         // One cycle at 240 MHz is 4166.67 ps: rounded up to 4167.
-        assert_eq!(Duration::from_cycles(1, 240_000_000).unwrap().as_ps(), 4_167);
+        assert_eq!(
+            Duration::from_cycles(1, 240_000_000).unwrap().as_ps(),
+            4_167
+        );
         // 240 cycles at 240 MHz is exactly 1 us.
-        assert_eq!(Duration::from_cycles(240, 240_000_000).unwrap(), Duration::from_us(1));
+        assert_eq!(
+            Duration::from_cycles(240, 240_000_000).unwrap(),
+            Duration::from_us(1)
+        );
         // 1.69 cycles (1690 milli-cycles) at 240 MHz: 7041.67 ps -> 7042.
-        assert_eq!(Duration::from_millicycles(1_690, 240_000_000).unwrap().as_ps(), 7_042);
+        assert_eq!(
+            Duration::from_millicycles(1_690, 240_000_000)
+                .unwrap()
+                .as_ps(),
+            7_042
+        );
         assert_eq!(Duration::from_cycles(1, 0), Err(TimeError::ZeroRate));
         assert_eq!(Duration::from_cycles(0, 1).unwrap(), Duration::ZERO);
     }
@@ -366,15 +382,27 @@ mod tests {
     #[test]
     fn bits_at_rate() {
         // 10 bits at 5 Mbaud = 2 us.
-        assert_eq!(Duration::from_bits_at_rate(10, 5_000_000).unwrap(), Duration::from_us(2));
+        assert_eq!(
+            Duration::from_bits_at_rate(10, 5_000_000).unwrap(),
+            Duration::from_us(2)
+        );
         // 1 bit at 3 bit/s = 333,333,333,333.33 ps -> rounded up.
-        assert_eq!(Duration::from_bits_at_rate(1, 3).unwrap().as_ps(), 333_333_333_334);
-        assert_eq!(Duration::from_bits_at_rate(u128::MAX, 1), Err(TimeError::Overflow));
+        assert_eq!(
+            Duration::from_bits_at_rate(1, 3).unwrap().as_ps(),
+            333_333_333_334
+        );
+        assert_eq!(
+            Duration::from_bits_at_rate(u128::MAX, 1),
+            Err(TimeError::Overflow)
+        );
     }
 
     #[test]
     fn decimal_seconds_round_to_nearest_and_reject_bad_input() {
-        assert_eq!(Duration::from_secs_f64(2.5e-6).unwrap(), Duration::from_ns(2_500));
+        assert_eq!(
+            Duration::from_secs_f64(2.5e-6).unwrap(),
+            Duration::from_ns(2_500)
+        );
         assert!(Duration::from_secs_f64(-1.0).is_err());
         assert!(Duration::from_secs_f64(f64::NAN).is_err());
         assert_eq!(Duration::from_secs_f64(1e12), Err(TimeError::Overflow));
@@ -387,7 +415,10 @@ mod tests {
         assert_eq!(Time::MAX.checked_add(Duration::from_ps(1)), None);
         let t = Time::from_ps(10) + Duration::from_ps(5);
         assert_eq!(t - Time::from_ps(10), Duration::from_ps(5));
-        assert_eq!(Time::from_ps(1).checked_duration_since(Time::from_ps(2)), None);
+        assert_eq!(
+            Time::from_ps(1).checked_duration_since(Time::from_ps(2)),
+            None
+        );
     }
 
     #[test]

@@ -414,8 +414,9 @@ mod tests {
     #[test]
     fn flattening_requires_exactly_one_source() {
         let parse = |text: &str| EntryTable::from_toml(&text.parse().unwrap(), &[]);
-        let ok = parse("[a]\nb = { value = 1, source = \"x\" }\nc = { value = 2.5, derived = \"y\" }")
-            .unwrap();
+        let ok =
+            parse("[a]\nb = { value = 1, source = \"x\" }\nc = { value = 2.5, derived = \"y\" }")
+                .unwrap();
         assert_eq!(ok.get("a.b").unwrap().value, Value::Integer(1));
         assert_eq!(ok.get("a.c").unwrap().source, Source::Derived("y".into()));
         assert!(parse("[a]\nb = { value = 1 }").is_err());

@@ -7,7 +7,10 @@ fn every_builtin_table_loads() {
     for variant in Variant::ALL {
         let calibration = Calibration::builtin(variant);
         assert_eq!(calibration.variant, variant);
-        assert!(calibration.entries().count() > 50, "{variant}: too few entries");
+        assert!(
+            calibration.entries().count() > 50,
+            "{variant}: too few entries"
+        );
     }
 }
 
@@ -144,5 +147,8 @@ fn loader_errors_name_the_key() {
     let err = Calibration::from_toml_str("variant = 3", "test").unwrap_err();
     assert!(err.to_string().contains("variant"), "{err}");
     let err = Calibration::from_toml_str("variant = \"esp32\"\n[cpu\n", "my.toml").unwrap_err();
-    assert!(err.to_string().starts_with("my.toml: invalid TOML"), "{err}");
+    assert!(
+        err.to_string().starts_with("my.toml: invalid TOML"),
+        "{err}"
+    );
 }

@@ -27,7 +27,12 @@ fn with_psram(bytes: u64) -> MemorySetup {
 #[test]
 fn small_model_lives_in_sram_and_costs_no_memory_time() {
     let cal = s3();
-    let placement = place(&footprint(100_000, 50_000, 20_000), &MemorySetup::default(), &cal).unwrap();
+    let placement = place(
+        &footprint(100_000, 50_000, 20_000),
+        &MemorySetup::default(),
+        &cal,
+    )
+    .unwrap();
     assert_eq!(placement.weights, Region::Sram);
     assert_eq!(placement.kv_cache, Region::Sram);
     assert_eq!(placement.sram_used, 170_000);
@@ -42,7 +47,12 @@ fn small_model_lives_in_sram_and_costs_no_memory_time() {
 
 #[test]
 fn weights_spill_to_psram_and_kv_takes_the_sram_left() {
-    let placement = place(&footprint(1_040_128, 200_000, 30_000), &with_psram(2 << 20), &s3()).unwrap();
+    let placement = place(
+        &footprint(1_040_128, 200_000, 30_000),
+        &with_psram(2 << 20),
+        &s3(),
+    )
+    .unwrap();
     assert_eq!(placement.weights, Region::Psram);
     assert_eq!(placement.kv_cache, Region::Sram);
     assert_eq!(placement.psram_used, 1_040_128);
@@ -71,7 +81,12 @@ fn without_psram_weights_go_to_flash_then_sd() {
 fn over_budget_reports_bytes_over_and_the_budget() {
     let cal = Calibration::builtin(Variant::Esp32C3);
     let budget = cal.memory.sram_usable_bytes;
-    let err = place(&footprint(budget + 1_000, 0, 0), &MemorySetup::default(), &cal).unwrap_err();
+    let err = place(
+        &footprint(budget + 1_000, 0, 0),
+        &MemorySetup::default(),
+        &cal,
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         MemoryError::OverBudget(BudgetExceeded {
@@ -83,14 +98,18 @@ fn over_budget_reports_bytes_over_and_the_budget() {
         })
     );
     let err = place(&footprint(0, 0, budget + 5), &MemorySetup::default(), &cal).unwrap_err();
-    assert!(matches!(err, MemoryError::OverBudget(b) if b.item == Item::Activations && b.over == 5));
+    assert!(
+        matches!(err, MemoryError::OverBudget(b) if b.item == Item::Activations && b.over == 5)
+    );
     // KV never goes to flash: with weights in flash and a too-large KV cache, PSRAM-less C3 fails.
     let flash = MemorySetup {
         flash_model_bytes: 4 << 20,
         ..MemorySetup::default()
     };
     let err = place(&footprint(1 << 20, budget + 1, 0), &flash, &cal).unwrap_err();
-    assert!(matches!(err, MemoryError::OverBudget(b) if b.item == Item::KvCache && b.region == Region::Sram));
+    assert!(
+        matches!(err, MemoryError::OverBudget(b) if b.item == Item::KvCache && b.region == Region::Sram)
+    );
 }
 
 #[test]
@@ -121,7 +140,8 @@ fn setups_are_validated_against_the_variant() {
     };
     let err = place(&small, &fast, &esp32).unwrap_err();
     assert!(err.to_string().contains("psram clock 120 MHz"), "{err}");
-    let parsed: MemorySetup = toml::from_str("psram_bytes = 2097152\npsram_mode = \"octal\"").unwrap();
+    let parsed: MemorySetup =
+        toml::from_str("psram_bytes = 2097152\npsram_mode = \"octal\"").unwrap();
     assert_eq!(parsed.psram_mode, PsramMode::Octal);
     assert_eq!(parsed.psram_clock_mhz, 80);
     assert!(toml::from_str::<MemorySetup>("psram = 1").is_err());
