@@ -1,0 +1,362 @@
+//! Scenarios: one cluster design and workload, as a TOML file describes it.
+//!
+//! A scenario has the tables `[scenario]`, `[model]`, `[cluster]`, `[parallelism]`, `[workload]`
+//! and optionally `[calibration]`. Every key is documented in `docs/scenario-format.md`; unknown
+//! keys are errors that name the nearest valid key, and nothing misspelt falls back to a default.
+
+use std::path::{Path, PathBuf};
+
+use ruvsim_core::{AttentionPattern, Precision};
+use ruvsim_topologies::TopologySpec;
+use serde::{Deserialize, Serialize};
+
+use crate::calibration::Variant;
+use crate::chip::KernelKind;
+use crate::link::LinkConfig;
+use crate::memory::MemorySetup;
+use crate::toml_error::{from_toml_str, TomlError};
+use crate::workload::WorkloadSpec;
+
+/// A whole scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name, description, seed and fidelity.
+    pub scenario: Meta,
+    /// The model and its precision.
+    pub model: ModelSpec,
+    /// Chips, topology and links.
+    pub cluster: ClusterSpec,
+    /// How the model is split over the chips.
+    #[serde(default)]
+    pub parallelism: ParallelismSpec,
+    /// Requests.
+    pub workload: WorkloadSpec,
+    /// Calibration overrides.
+    #[serde(default)]
+    pub calibration: CalibrationSpec,
+}
+
+/// `[scenario]`: what the scenario is called and how it is run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Short name; also the default output folder name.
+    pub name: String,
+    /// One or two sentences for the report.
+    #[serde(default)]
+    pub description: String,
+    /// Seed of every random stream (synthetic weights use `model.seed`).
+    #[serde(default)]
+    pub seed: u64,
+    /// `functional` runs the real inference on every chip; `timing` uses predicted operation
+    /// counts only (for clusters too large to compute). Both give the same timing.
+    #[serde(default)]
+    pub fidelity: Fidelity,
+}
+
+/// How much of the computation a run really performs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fidelity {
+    /// Chips run the core on the model's weights: tokens and text are real.
+    #[default]
+    Functional,
+    /// Chips are charged the predicted operation counts; no weights are touched.
+    Timing,
+}
+
+/// A model shape: a named preset or explicit dimensions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ShapeSpec {
+    /// A preset name: `stories260k`, `stories15m`, `stories42m`, `stories110m`.
+    Preset(String),
+    /// Explicit dimensions.
+    Custom(CustomShape),
+}
+
+/// Explicit model dimensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomShape {
+    /// Residual width.
+    pub dim: u32,
+    /// Feed-forward hidden units.
+    pub hidden_dim: u32,
+    /// Decoder layers.
+    pub n_layers: u32,
+    /// Query heads.
+    pub n_heads: u32,
+    /// Key/value heads.
+    pub n_kv_heads: u32,
+    /// Vocabulary size.
+    pub vocab_size: u32,
+    /// Context length.
+    pub seq_len: u32,
+    /// Whether the classifier shares the embedding (default true).
+    #[serde(default = "yes")]
+    pub shared_classifier: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[model]`: where the weights come from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModelSpec {
+    /// Weights generated from a seed (no file needed).
+    Synthetic {
+        /// The shape.
+        shape: ShapeSpec,
+        /// Seed of the weights.
+        #[serde(default)]
+        seed: u64,
+        /// Precision of the weight matrices.
+        precision: Precision,
+        /// Attention pattern (default full causal).
+        #[serde(default = "full_attention")]
+        attention: AttentionPattern,
+    },
+    /// A model in the ruvsim format (`ruvsim model import` writes one).
+    File {
+        /// Path, relative to the model directory (`--model-dir`, `RUVSIM_MODEL_DIR`) or the
+        /// scenario's folder.
+        path: String,
+        /// Optional llama2.c tokenizer for text prompts and output.
+        #[serde(default)]
+        tokenizer: Option<String>,
+    },
+    /// A llama2.c checkpoint, quantised when loaded.
+    Llama2c {
+        /// Checkpoint path (as for `file`).
+        path: String,
+        /// Optional llama2.c tokenizer.
+        #[serde(default)]
+        tokenizer: Option<String>,
+        /// Precision to quantise to.
+        precision: Precision,
+        /// Attention pattern (default full causal).
+        #[serde(default = "full_attention")]
+        attention: AttentionPattern,
+    },
+}
+
+fn full_attention() -> AttentionPattern {
+    AttentionPattern::Full
+}
+
+/// `[cluster]`: the chips and how they are connected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Chip variant of every chip.
+    pub variant: Variant,
+    /// How the chips are wired (its size is the chip count).
+    pub topology: TopologySpec,
+    /// The link kind and its settings.
+    pub link: LinkConfig,
+    /// CPU settings (default: the variant's default clock, all cores, optimised kernels).
+    #[serde(default)]
+    pub cpu: Option<CpuSpec>,
+    /// Memory fitted on each board (default: no PSRAM, no flash model partition, no SD card).
+    #[serde(default)]
+    pub memory: MemorySetup,
+}
+
+/// CPU settings, each optional.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CpuSpec {
+    /// Clock in MHz (default: the variant's default).
+    #[serde(default)]
+    pub clock_mhz: Option<u32>,
+    /// Cores used for model work (default: all).
+    #[serde(default)]
+    pub cores_used: Option<u32>,
+    /// `plain_c` or `optimized` (default `optimized`).
+    #[serde(default)]
+    pub kernel: Option<KernelKind>,
+}
+
+/// `[parallelism]`: pipeline depth x tensor width x replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParallelismSpec {
+    /// Pipeline stages per replica (contiguous layers per stage).
+    #[serde(default = "one")]
+    pub pipeline: u32,
+    /// Chips per stage sharing heads and feed-forward units (tensor parallel).
+    #[serde(default = "one")]
+    pub tensor: u32,
+    /// Independent copies of the pipeline, each serving its own streams.
+    #[serde(default = "one")]
+    pub replicas: u32,
+    /// Layers per stage, overriding the balanced split (must sum to the model's layers).
+    #[serde(default)]
+    pub layers_per_stage: Option<Vec<u32>>,
+    /// Streams a replica serves at once (default: the closed-loop concurrency spread over the
+    /// replicas, or 1 for open-loop arrivals). Each stream needs its own KV cache.
+    #[serde(default)]
+    pub streams_per_replica: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for ParallelismSpec {
+    fn default() -> Self {
+        ParallelismSpec {
+            pipeline: 1,
+            tensor: 1,
+            replicas: 1,
+            layers_per_stage: None,
+            streams_per_replica: None,
+        }
+    }
+}
+
+/// `[calibration]`: overrides of the built-in tables.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationSpec {
+    /// A calibration file (as `ruvsim calibrate` writes), relative to the scenario's folder.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Individual entries, by dotted key (for example `"cycles.optimized.mac_i8" = 0.7`).
+    #[serde(default)]
+    pub overrides: Option<toml::Table>,
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario {file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Syntax, an unknown key, or a value of the wrong type.
+    #[error(transparent)]
+    Toml(#[from] TomlError),
+}
+
+/// A parsed scenario with the folder its relative paths are resolved against.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadedScenario {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The file it came from (for messages).
+    pub file: String,
+    /// Its folder.
+    pub dir: PathBuf,
+}
+
+/// Reads and parses a scenario file.
+pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        file: file.clone(),
+        source,
+    })?;
+    let scenario = parse(&file, &text)?;
+    Ok(LoadedScenario {
+        scenario,
+        file,
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    })
+}
+
+/// Parses scenario text; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, TomlError> {
+    from_toml_str(file, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Arrivals, PromptSpec};
+
+    const PIPELINE: &str = r#"
+[scenario]
+name = "p5"
+seed = 3
+
+[model]
+source = "synthetic"
+shape = "stories260k"
+precision = "int8"
+
+[cluster]
+variant = "esp32s3"
+topology = { kind = "chain", chips = 5 }
+link = { kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }
+
+[parallelism]
+pipeline = 5
+
+[workload]
+arrivals = { kind = "closed_loop", concurrency = 1 }
+requests = 2
+prompt = { length = 4 }
+new_tokens = 8
+"#;
+
+    #[test]
+    fn parses_a_pipeline_scenario() {
+        let s = parse("p5.toml", PIPELINE).unwrap();
+        assert_eq!(s.scenario.seed, 3);
+        assert_eq!(s.scenario.fidelity, Fidelity::Functional);
+        assert_eq!(s.parallelism.pipeline, 5);
+        assert_eq!(s.cluster.variant, Variant::Esp32S3);
+        assert_eq!(s.workload.arrivals, Arrivals::ClosedLoop { concurrency: 1 });
+        assert_eq!(s.workload.prompt, PromptSpec::Length { length: 4 });
+        assert!(matches!(
+            s.model,
+            ModelSpec::Synthetic {
+                precision: Precision::Int8,
+                attention: AttentionPattern::Full,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn misspelt_key_names_the_nearest_one() {
+        let text = PIPELINE.replace("pipeline = 5", "pipline = 5");
+        let err = parse("p5.toml", &text).unwrap_err();
+        assert!(err.message.contains("did you mean `pipeline`?"), "{err}");
+        assert_eq!(err.line, Some(17), "{err}");
+    }
+
+    #[test]
+    fn bad_variant_lists_valid_ones() {
+        let text = PIPELINE.replace("\"esp32s3\"", "\"esp32s4\"");
+        let err = parse("p5.toml", &text).unwrap_err();
+        assert!(err.message.contains("valid variants"), "{err}");
+        assert_eq!(err.line, Some(12), "{err}");
+    }
+
+    #[test]
+    fn attention_pattern_and_precision_spelling() {
+        let text = PIPELINE.replace(
+            "precision = \"int8\"",
+            "precision = \"int4\"\nattention = { kind = \"sliding_window\", window = 32 }",
+        );
+        let s = parse("p5.toml", &text).unwrap();
+        assert!(matches!(
+            s.model,
+            ModelSpec::Synthetic {
+                precision: Precision::Int4,
+                attention: AttentionPattern::SlidingWindow { window: 32 },
+                ..
+            }
+        ));
+    }
+}
