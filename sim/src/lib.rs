@@ -5,6 +5,7 @@ pub mod chip;
 pub mod engine;
 pub mod link;
 pub mod memory;
+pub mod plan;
 pub mod queue;
 pub mod rng;
 pub mod scenario;

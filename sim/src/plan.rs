@@ -1,0 +1,736 @@
+//! The planner: which chip holds which part of the model, whether it fits, and what it costs.
+//!
+//! A cluster runs `replicas` identical copies of a pipeline of `pipeline` stages; each stage is a
+//! tensor group of `tensor` chips that share the stage's heads and feed-forward units. Chip ids
+//! follow that nesting: `replica * chips_per_replica + stage * tensor + rank`.
+//!
+//! Layers are split into contiguous stages balanced by predicted time per token (the embedding
+//! on the first stage, the classifier and sampling on the last), under each chip's memory budget.
+//! A plan that does not fit fails with the chip, the bytes over, and what would fit.
+
+use ruvsim_core::{
+    footprint, predict, Block, ModelConfig, Op, OpCounts, Precision, SamplerConfig, Shard, Span,
+    FFN_GROUP,
+};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::balance::balance_layers;
+use crate::calibration::Calibration;
+use crate::chip::{step_time, ChipError, CpuSetup};
+use crate::memory::{
+    place, BudgetExceeded, Footprint, Item, MemoryError, MemorySetup, Placement, Region,
+};
+use crate::time::Duration;
+
+/// What the planner needs to know.
+#[derive(Clone, Debug)]
+pub struct PlanRequest<'a> {
+    /// The model's shape and precision.
+    pub config: ModelConfig,
+    /// Pipeline stages per replica.
+    pub pipeline: u32,
+    /// Chips per stage.
+    pub tensor: u32,
+    /// Replicas.
+    pub replicas: u32,
+    /// Explicit layers per stage, instead of the balanced split.
+    pub layers_per_stage: Option<&'a [u32]>,
+    /// Chips in the topology (must equal pipeline x tensor x replicas).
+    pub chips: u32,
+    /// Streams each replica serves at once (each needs its own KV cache).
+    pub streams_per_replica: u32,
+    /// Positions the KV cache holds per stream.
+    pub context_len: u32,
+    /// How tokens are chosen (priced on the last stage's leader).
+    pub sampler: SamplerConfig,
+    /// The chips' calibration.
+    pub calibration: &'a Calibration,
+    /// CPU settings.
+    pub cpu: CpuSetup,
+    /// Memory fitted on each board.
+    pub memory: &'a MemorySetup,
+}
+
+/// One chip of a replica.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChipPlan {
+    /// Pipeline stage.
+    pub stage: u32,
+    /// Rank in the stage's tensor group (0 is the leader, which combines partial sums).
+    pub rank: u32,
+    /// The part of the model it holds.
+    pub shard: Shard,
+    /// Bytes it holds (KV cache for every stream it serves).
+    pub footprint: Footprint,
+    /// Where those bytes live.
+    pub placement: Placement,
+    /// Predicted busy time per token at the middle of the context.
+    pub token_time: Duration,
+}
+
+/// A whole plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Pipeline stages per replica.
+    pub pipeline: u32,
+    /// Chips per stage.
+    pub tensor: u32,
+    /// Replicas.
+    pub replicas: u32,
+    /// Streams each replica serves at once.
+    pub streams_per_replica: u32,
+    /// Positions each stream's KV cache holds.
+    pub context_len: u32,
+    /// Layers of each stage.
+    pub stages: Vec<Span>,
+    /// The chips of one replica, index `stage * tensor + rank` (every replica is the same).
+    pub chips: Vec<ChipPlan>,
+}
+
+impl Plan {
+    /// Chips per replica.
+    pub fn chips_per_replica(&self) -> u32 {
+        self.pipeline * self.tensor
+    }
+
+    /// The global chip id of `(replica, stage, rank)`.
+    pub fn chip_id(&self, replica: u32, stage: u32, rank: u32) -> u32 {
+        replica * self.chips_per_replica() + stage * self.tensor + rank
+    }
+
+    /// The plan of global chip `chip`.
+    pub fn chip(&self, chip: u32) -> &ChipPlan {
+        &self.chips[(chip % self.chips_per_replica()) as usize]
+    }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Error)]
+pub enum PlanError {
+    /// The parallelism does not use exactly the topology's chips.
+    #[error(
+        "the topology has {chips} chips but parallelism uses {needed} (pipeline {pipeline} x \
+         tensor {tensor} x replicas {replicas}); make them equal"
+    )]
+    ChipCount {
+        /// Chips in the topology.
+        chips: u32,
+        /// Chips the parallelism needs.
+        needed: u64,
+        /// Pipeline stages.
+        pipeline: u32,
+        /// Tensor width.
+        tensor: u32,
+        /// Replicas.
+        replicas: u32,
+    },
+    /// A parallelism setting is impossible for the model.
+    #[error("parallelism.{key} = {value}: {reason}")]
+    Parallelism {
+        /// The key.
+        key: &'static str,
+        /// Its value.
+        value: u32,
+        /// What would be valid.
+        reason: String,
+    },
+    /// Some chip cannot hold its part of the model.
+    #[error(
+        "the model does not fit: chip {chip} (stage {stage}, rank {rank}, layers {layers}) needs \
+         {needed} bytes for its {item} but at most {budget} bytes are available in {region}, \
+         {over} bytes over.{}",
+        suggestions_text(.suggestions)
+    )]
+    DoesNotFit {
+        /// Chip id within the replica.
+        chip: u32,
+        /// Its stage.
+        stage: u32,
+        /// Its rank.
+        rank: u32,
+        /// Its layers, as `a..b`.
+        layers: String,
+        /// What did not fit (weights, KV cache, activations).
+        item: String,
+        /// The region with the most room.
+        region: String,
+        /// Bytes needed.
+        needed: u64,
+        /// Bytes available.
+        budget: u64,
+        /// Bytes over.
+        over: u64,
+        /// Changes that would fit.
+        suggestions: Vec<String>,
+    },
+    /// The memory or CPU setup is invalid for the variant.
+    #[error(transparent)]
+    Memory(MemoryError),
+    /// A compute time could not be priced.
+    #[error(transparent)]
+    Chip(#[from] ChipError),
+    /// The core rejected a shard or operation.
+    #[error("core: {0}")]
+    Core(#[from] ruvsim_core::ExecError),
+}
+
+fn suggestions_text(suggestions: &[String]) -> String {
+    if suggestions.is_empty() {
+        " No change of pipeline depth, tensor width, precision or PSRAM makes it fit.".into()
+    } else {
+        format!(" What would fit: {}.", suggestions.join("; or "))
+    }
+}
+
+/// A chip that did not fit, before suggestions are added.
+struct Misfit {
+    chip: u32,
+    stage: u32,
+    rank: u32,
+    layers: Span,
+    over: BudgetExceeded,
+}
+
+/// Makes a plan, or explains why none fits.
+pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
+    let needed =
+        u64::from(request.pipeline) * u64::from(request.tensor) * u64::from(request.replicas);
+    if needed != u64::from(request.chips) {
+        return Err(PlanError::ChipCount {
+            chips: request.chips,
+            needed,
+            pipeline: request.pipeline,
+            tensor: request.tensor,
+            replicas: request.replicas,
+        });
+    }
+    request
+        .memory
+        .validate(request.calibration)
+        .map_err(PlanError::Memory)?;
+    request.cpu.validate(request.calibration)?;
+    match try_plan(request)? {
+        Ok(plan) => Ok(plan),
+        Err(misfit) => Err(explain(request, misfit)),
+    }
+}
+
+/// Plans with the request as it is: `Ok(Err(misfit))` when some chip does not fit.
+fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
+    let config = &request.config;
+    check_parallelism(request)?;
+    let stages = match request.layers_per_stage {
+        Some(counts) => explicit_stages(request, counts)?,
+        None => {
+            let mut first_error = None;
+            let balanced = balance_layers(config.n_layers, request.pipeline, |stage, layers| {
+                let span = Span::new(layers.start, layers.end);
+                match stage_chips(request, stage, span) {
+                    Ok(Ok(chips)) => chips.iter().map(|c| c.token_time.as_ps()).max(),
+                    Ok(Err(_)) => None,
+                    Err(error) => {
+                        first_error.get_or_insert(error);
+                        None
+                    }
+                }
+            });
+            if let Some(error) = first_error {
+                return Err(error);
+            }
+            match balanced {
+                Some(ranges) => ranges
+                    .into_iter()
+                    .map(|r| Span::new(r.start, r.end))
+                    .collect(),
+                None => even_stages(config.n_layers, request.pipeline),
+            }
+        }
+    };
+    let mut chips = Vec::with_capacity((request.pipeline * request.tensor) as usize);
+    for (stage, &layers) in stages.iter().enumerate() {
+        match stage_chips(request, stage as u32, layers)? {
+            Ok(stage_plan) => chips.extend(stage_plan),
+            Err(misfit) => return Ok(Err(misfit)),
+        }
+    }
+    Ok(Ok(Plan {
+        pipeline: request.pipeline,
+        tensor: request.tensor,
+        replicas: request.replicas,
+        streams_per_replica: request.streams_per_replica,
+        context_len: request.context_len,
+        stages,
+        chips,
+    }))
+}
+
+fn check_parallelism(request: &PlanRequest) -> Result<(), PlanError> {
+    let config = &request.config;
+    let invalid = |key, value, reason: String| PlanError::Parallelism { key, value, reason };
+    for (key, value) in [
+        ("pipeline", request.pipeline),
+        ("tensor", request.tensor),
+        ("replicas", request.replicas),
+        ("streams_per_replica", request.streams_per_replica),
+    ] {
+        if value == 0 {
+            return Err(invalid(key, value, "must be at least 1".into()));
+        }
+    }
+    if request.pipeline > config.n_layers {
+        return Err(invalid(
+            "pipeline",
+            request.pipeline,
+            format!(
+                "the model has {} layers, so at most {} stages",
+                config.n_layers, config.n_layers
+            ),
+        ));
+    }
+    let unit_groups = config.hidden_dim.div_ceil(FFN_GROUP);
+    let max_tensor = config.n_heads.min(unit_groups).min(config.vocab_size);
+    if request.tensor > max_tensor {
+        return Err(invalid(
+            "tensor",
+            request.tensor,
+            format!(
+                "a stage splits {} heads and {} feed-forward groups of {FFN_GROUP} units, so at \
+                 most {max_tensor} chips per stage",
+                config.n_heads, unit_groups
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn explicit_stages(request: &PlanRequest, counts: &[u32]) -> Result<Vec<Span>, PlanError> {
+    let n_layers = request.config.n_layers;
+    let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+    if counts.len() != request.pipeline as usize
+        || total != u64::from(n_layers)
+        || counts.contains(&0)
+    {
+        return Err(PlanError::Parallelism {
+            key: "layers_per_stage",
+            value: counts.len() as u32,
+            reason: format!(
+                "needs {} positive counts (one per stage) summing to the model's {n_layers} layers, \
+                 got {counts:?}",
+                request.pipeline
+            ),
+        });
+    }
+    let mut start = 0;
+    Ok(counts
+        .iter()
+        .map(|&c| {
+            let span = Span::new(start, start + c);
+            start += c;
+            span
+        })
+        .collect())
+}
+
+/// Layers spread as evenly as possible (earlier stages take the remainder).
+fn even_stages(n_layers: u32, stages: u32) -> Vec<Span> {
+    let mut start = 0;
+    (0..stages)
+        .map(|s| {
+            let len = n_layers / stages + u32::from(s < n_layers % stages);
+            let span = Span::new(start, start + len);
+            start += len;
+            span
+        })
+        .collect()
+}
+
+/// `count` items split into `parts` contiguous ranges of `granule`-sized groups, earlier parts
+/// taking the remainder; the last range ends at `count`.
+pub fn split_span(count: u32, parts: u32, granule: u32, part: u32) -> Span {
+    let groups = count.div_ceil(granule);
+    let start_group = part * (groups / parts) + part.min(groups % parts);
+    let len = groups / parts + u32::from(part < groups % parts);
+    Span::new(
+        (start_group * granule).min(count),
+        ((start_group + len) * granule).min(count),
+    )
+}
+
+/// The shard of `(stage, rank)` holding `layers`.
+pub fn shard_of(
+    config: &ModelConfig,
+    request_tensor: u32,
+    last_stage: bool,
+    first_stage: bool,
+    rank: u32,
+    layers: Span,
+) -> Shard {
+    let unit_granule = if config.precision.is_integer() {
+        FFN_GROUP
+    } else {
+        1
+    };
+    Shard {
+        embedding: first_stage && rank == 0,
+        layers,
+        heads: split_span(config.n_heads, request_tensor, 1, rank),
+        ffn_units: split_span(config.hidden_dim, request_tensor, unit_granule, rank),
+        vocab: if last_stage {
+            split_span(config.vocab_size, request_tensor, 1, rank)
+        } else {
+            Span::default()
+        },
+    }
+}
+
+/// The chips of one stage, or the first that does not fit.
+fn stage_chips(
+    request: &PlanRequest,
+    stage: u32,
+    layers: Span,
+) -> Result<Result<Vec<ChipPlan>, Misfit>, PlanError> {
+    let config = &request.config;
+    let last = layers.end == config.n_layers;
+    let mut chips = Vec::with_capacity(request.tensor as usize);
+    for rank in 0..request.tensor {
+        let shard = shard_of(config, request.tensor, last, stage == 0, rank, layers);
+        let core_footprint = footprint(config, &shard, request.context_len)?;
+        let footprint = Footprint {
+            weights_bytes: core_footprint.weight_bytes,
+            kv_cache_bytes: core_footprint.kv_bytes * u64::from(request.streams_per_replica),
+            activation_bytes: core_footprint.scratch_bytes,
+        };
+        let placement = match place(&footprint, request.memory, request.calibration) {
+            Ok(placement) => placement,
+            Err(MemoryError::OverBudget(over)) => {
+                return Ok(Err(Misfit {
+                    chip: stage * request.tensor + rank,
+                    stage,
+                    rank,
+                    layers,
+                    over,
+                }))
+            }
+            Err(other) => return Err(PlanError::Memory(other)),
+        };
+        let counts = token_counts(request, &shard, rank, request.context_len / 2)?;
+        let timing = step_time(
+            &counts,
+            config.precision,
+            &request.cpu,
+            &placement,
+            request.memory,
+            request.calibration,
+        )?;
+        chips.push(ChipPlan {
+            stage,
+            rank,
+            shard,
+            footprint,
+            placement,
+            token_time: timing.total,
+        });
+    }
+    Ok(Ok(chips))
+}
+
+/// Predicted operation counts of one token at `pos` on a chip holding `shard`.
+fn token_counts(
+    request: &PlanRequest,
+    shard: &Shard,
+    rank: u32,
+    pos: u32,
+) -> Result<OpCounts, PlanError> {
+    let config = &request.config;
+    let mut counts = OpCounts::default();
+    if shard.embedding {
+        counts += predict(config, &Op::Embed, pos)?;
+    }
+    for layer in shard.layers.start..shard.layers.end {
+        counts += predict(
+            config,
+            &Op::AttentionHeads {
+                layer,
+                heads: shard.heads,
+            },
+            pos,
+        )?;
+        counts += predict(
+            config,
+            &Op::FfnUnits {
+                layer,
+                units: shard.ffn_units,
+            },
+            pos,
+        )?;
+        if rank == 0 {
+            for block in [Block::Attention, Block::Ffn] {
+                for _ in 1..request.tensor {
+                    counts += predict(config, &Op::ReducePartials, pos)?;
+                }
+                counts += predict(config, &Op::AddPartial { layer, block }, pos)?;
+            }
+        }
+    }
+    if !shard.vocab.is_empty() {
+        counts += predict(config, &Op::Classify { vocab: shard.vocab }, pos)?;
+        if rank == 0 {
+            counts += predict(config, &Op::Sample(request.sampler), pos)?;
+        }
+    }
+    Ok(counts)
+}
+
+/// Turns a misfit into an error with the changes that would fit.
+fn explain(request: &PlanRequest, misfit: Misfit) -> PlanError {
+    PlanError::DoesNotFit {
+        chip: misfit.chip,
+        stage: misfit.stage,
+        rank: misfit.rank,
+        layers: format!("{}..{}", misfit.layers.start, misfit.layers.end),
+        item: item_name(misfit.over.item).to_string(),
+        region: region_name(misfit.over.region).to_string(),
+        needed: misfit.over.needed,
+        budget: misfit.over.budget,
+        over: misfit.over.over,
+        suggestions: suggestions(request),
+    }
+}
+
+fn fits(request: &PlanRequest) -> bool {
+    matches!(try_plan(request), Ok(Ok(_)))
+}
+
+/// Changes of one setting that make the plan fit, cheapest first.
+fn suggestions(request: &PlanRequest) -> Vec<String> {
+    let mut found = Vec::new();
+    let chips_per_replica = |p: u32, t: u32| p * t;
+    if let Some(p) = (request.pipeline + 1..=request.config.n_layers).find(|&p| {
+        fits(&PlanRequest {
+            pipeline: p,
+            layers_per_stage: None,
+            ..request.clone()
+        })
+    }) {
+        found.push(format!(
+            "pipeline = {p} ({} chips per replica)",
+            chips_per_replica(p, request.tensor)
+        ));
+    }
+    let max_tensor = request
+        .config
+        .n_heads
+        .min(request.config.hidden_dim.div_ceil(FFN_GROUP));
+    if let Some(t) = (request.tensor + 1..=max_tensor).find(|&t| {
+        fits(&PlanRequest {
+            tensor: t,
+            ..request.clone()
+        })
+    }) {
+        found.push(format!(
+            "tensor = {t} ({} chips per replica)",
+            chips_per_replica(request.pipeline, t)
+        ));
+    }
+    let lower = match request.config.precision {
+        Precision::F32 => &[Precision::Int8, Precision::Int4, Precision::Binary][..],
+        Precision::Int8 => &[Precision::Int4, Precision::Binary][..],
+        Precision::Int4 => &[Precision::Binary][..],
+        Precision::Binary => &[][..],
+    };
+    if let Some(&precision) = lower.iter().find(|&&precision| {
+        fits(&PlanRequest {
+            config: ModelConfig {
+                precision,
+                ..request.config
+            },
+            ..request.clone()
+        })
+    }) {
+        found.push(format!("precision = \"{}\"", precision_name(precision)));
+    }
+    if let Some(psram) = request.calibration.memory.psram {
+        let mut bytes = 1u64 << 20;
+        while bytes <= psram.max_bytes {
+            if bytes > request.memory.psram_bytes {
+                let memory = MemorySetup {
+                    psram_bytes: bytes,
+                    ..request.memory.clone()
+                };
+                if fits(&PlanRequest {
+                    memory: &memory,
+                    ..request.clone()
+                }) {
+                    found.push(format!(
+                        "{} MiB of PSRAM per chip (cluster.memory.psram_bytes = {bytes}; weights then \
+                         stream from PSRAM every token)",
+                        bytes >> 20
+                    ));
+                    break;
+                }
+            }
+            bytes *= 2;
+        }
+    }
+    found
+}
+
+/// How reports name a footprint item.
+pub fn item_name(item: Item) -> &'static str {
+    match item {
+        Item::Weights => "weights",
+        Item::KvCache => "KV cache",
+        Item::Activations => "activations",
+    }
+}
+
+/// How reports name a memory region.
+pub fn region_name(region: Region) -> &'static str {
+    match region {
+        Region::Sram => "SRAM",
+        Region::Psram => "PSRAM",
+        Region::Flash => "flash",
+        Region::SdCard => "SD card",
+    }
+}
+
+/// The scenario spelling of a precision.
+pub fn precision_name(precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => "f32",
+        Precision::Int8 => "int8",
+        Precision::Int4 => "int4",
+        Precision::Binary => "binary",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibration::Variant;
+    use crate::chip::KernelKind;
+    use ruvsim_core::AttentionPattern;
+
+    fn stories(precision: Precision) -> ModelConfig {
+        ModelConfig {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 512,
+            shared_classifier: true,
+            precision,
+            attention: AttentionPattern::Full,
+        }
+    }
+
+    fn request<'a>(
+        config: ModelConfig,
+        calibration: &'a Calibration,
+        memory: &'a MemorySetup,
+        pipeline: u32,
+        tensor: u32,
+    ) -> PlanRequest<'a> {
+        PlanRequest {
+            config,
+            pipeline,
+            tensor,
+            replicas: 1,
+            layers_per_stage: None,
+            chips: pipeline * tensor,
+            streams_per_replica: 1,
+            context_len: 256,
+            sampler: SamplerConfig::GREEDY,
+            calibration,
+            cpu: CpuSetup {
+                clock_mhz: 240,
+                cores_used: 2,
+                kernel: KernelKind::Optimized,
+            },
+            memory,
+        }
+    }
+
+    #[test]
+    fn pipeline_covers_every_layer_once() {
+        let cal = Calibration::builtin(Variant::Esp32S3);
+        let memory = MemorySetup::default();
+        let plan = plan(&request(stories(Precision::Int8), &cal, &memory, 5, 1)).unwrap();
+        assert_eq!(plan.stages.len(), 5);
+        assert_eq!(plan.stages.first().unwrap().start, 0);
+        assert_eq!(plan.stages.last().unwrap().end, 5);
+        assert!(plan.stages.windows(2).all(|w| w[0].end == w[1].start));
+        assert!(plan.chips[0].shard.embedding);
+        assert!(!plan.chips[4].shard.vocab.is_empty());
+    }
+
+    #[test]
+    fn tensor_shards_partition_heads_units_and_vocab() {
+        let cal = Calibration::builtin(Variant::Esp32S3);
+        let memory = MemorySetup::default();
+        let plan = plan(&request(stories(Precision::Int8), &cal, &memory, 1, 3)).unwrap();
+        let heads: u32 = plan.chips.iter().map(|c| c.shard.heads.len()).sum();
+        let units: u32 = plan.chips.iter().map(|c| c.shard.ffn_units.len()).sum();
+        let vocab: u32 = plan.chips.iter().map(|c| c.shard.vocab.len()).sum();
+        assert_eq!((heads, units, vocab), (8, 172, 512));
+        assert!(plan
+            .chips
+            .iter()
+            .all(|c| c.shard.ffn_units.start % FFN_GROUP == 0));
+    }
+
+    #[test]
+    fn f32_stories_on_one_s3_without_psram_explains_what_fits() {
+        let cal = Calibration::builtin(Variant::Esp32S3);
+        let memory = MemorySetup::default();
+        let err = plan(&request(stories(Precision::F32), &cal, &memory, 1, 1)).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("chip 0"), "{text}");
+        assert!(text.contains("bytes over"), "{text}");
+        assert!(text.contains("in SRAM"), "{text}");
+        // f32 weights (about 1 MB) do not fit any pipeline of five S3s: the embedding and one
+        // f32 layer already exceed one chip's usable SRAM. int4 or PSRAM do.
+        assert!(text.contains("precision = \"int4\""), "{text}");
+        assert!(text.contains("MiB of PSRAM"), "{text}");
+        assert!(!text.contains("pipeline = "), "{text}");
+    }
+
+    #[test]
+    fn chip_count_must_match() {
+        let cal = Calibration::builtin(Variant::Esp32S3);
+        let memory = MemorySetup::default();
+        let mut r = request(stories(Precision::Int8), &cal, &memory, 5, 1);
+        r.chips = 6;
+        assert!(matches!(
+            plan(&r),
+            Err(PlanError::ChipCount {
+                chips: 6,
+                needed: 5,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn split_span_is_a_partition() {
+        for count in [1u32, 7, 172, 512] {
+            for parts in 1..=count.min(9) {
+                for granule in [1u32, 16] {
+                    if count.div_ceil(granule) < parts {
+                        continue;
+                    }
+                    let spans: Vec<Span> = (0..parts)
+                        .map(|p| split_span(count, parts, granule, p))
+                        .collect();
+                    assert_eq!(spans[0].start, 0);
+                    assert_eq!(spans.last().unwrap().end, count);
+                    assert!(spans.windows(2).all(|w| w[0].end == w[1].start));
+                    assert!(spans.iter().all(|s| !s.is_empty()));
+                }
+            }
+        }
+    }
+}
