@@ -225,7 +225,8 @@ pub(crate) fn scale(counts: OpCounts, n: u64) -> OpCounts {
 
 /// Adds to every row's partial sum the contribution of columns `col_start..col_start + x.len()`,
 /// quantised in groups of `group` with one step each: `out[r] += sum_g (W[r, g] . x_g) step_g`.
-/// Exact in `i64` (see `FORMAT.md`, "Numerics").
+/// Exact in `i64` (see `FORMAT.md`, "Numerics"); fails only if `out` already held sums no model
+/// produces.
 pub(crate) fn matvec_grouped(
     m: &MatrixRef,
     col_start: u32,
@@ -234,7 +235,7 @@ pub(crate) fn matvec_grouped(
     steps: &[u32],
     out: &mut [i64],
     counts: &mut OpCounts,
-) {
+) -> Result<(), ExecError> {
     let width = x.q.len();
     for (row, slot) in (0..m.rows()).zip(out.iter_mut()) {
         let mut sum = 0i64;
@@ -244,7 +245,9 @@ pub(crate) fn matvec_grouped(
             let acc = dot_int(m, row, col_start as usize + start, x, start, len);
             sum += i64::from(acc) * i64::from(step);
         }
-        *slot += sum;
+        *slot = slot.checked_add(sum).ok_or(ExecError::Overflow {
+            stage: "partial sums",
+        })?;
     }
     *counts += grouped_counts(
         m.precision(),
@@ -253,6 +256,7 @@ pub(crate) fn matvec_grouped(
         width as u32,
         group as u32,
     );
+    Ok(())
 }
 
 /// Counts of [`matvec_grouped`] (and of its f32 counterpart, with one group).
@@ -331,7 +335,7 @@ pub(crate) fn stored_value(m: &MatrixRef, row: u32, j: usize) -> i32 {
     match m.precision() {
         Precision::Int8 => i32::from(bytes[j] as i8),
         Precision::Int4 => {
-            if j % 2 == 0 {
+            if j.is_multiple_of(2) {
                 low_nibble(bytes[j / 2])
             } else {
                 high_nibble(bytes[j / 2])

@@ -25,12 +25,12 @@ impl Progression {
         }
     }
 
-    /// Every position in `start..=end_inclusive`.
-    fn span(start: u32, end_inclusive: u32) -> Self {
+    /// Every position in `start..end` (`start <= end`).
+    fn span(start: u32, end: u32) -> Self {
         Progression {
             next: start,
             step: 1,
-            remaining: end_inclusive - start + 1,
+            remaining: end - start,
         }
     }
 
@@ -133,11 +133,11 @@ fn bigbird_bounds(pos: u32, global: u32, window: u32) -> (u32, u32) {
 /// [`AttentionPattern::validate`]).
 pub fn attended_positions(pattern: &AttentionPattern, pos: u32) -> AttendedPositions {
     let (first, middle, last) = match *pattern {
-        AttentionPattern::Full => (Progression::empty(), None, Progression::span(0, pos)),
+        AttentionPattern::Full => (Progression::empty(), None, Progression::span(0, pos + 1)),
         AttentionPattern::SlidingWindow { window } => (
             Progression::empty(),
             None,
-            Progression::span(window_start(pos, window), pos),
+            Progression::span(window_start(pos, window), pos + 1),
         ),
         AttentionPattern::Strided { stride, local } => {
             let local_start = window_start(pos, local);
@@ -146,7 +146,7 @@ pub fn attended_positions(pattern: &AttentionPattern, pos: u32) -> AttendedPosit
                 step: stride,
                 remaining: multiples_below(local_start, stride),
             };
-            (multiples, None, Progression::span(local_start, pos))
+            (multiples, None, Progression::span(local_start, pos + 1))
         }
         AttentionPattern::Dilated { window, dilation } => {
             let count = dilated_count(pos, window, dilation);
@@ -177,7 +177,7 @@ pub fn attended_positions(pattern: &AttentionPattern, pos: u32) -> AttendedPosit
                     remaining: global_end,
                 },
                 Some(selection),
-                Progression::span(local_start, pos),
+                Progression::span(local_start, pos + 1),
             )
         }
     };

@@ -57,8 +57,16 @@ pub enum Op {
 }
 
 /// The exact [`OpCounts`] of `op` for the token at `pos`, from the configuration alone.
+///
+/// `pos` matters only to attention (how many positions it attends); it must be below `seq_len`.
 pub fn predict(config: &ModelConfig, op: &Op, pos: u32) -> Result<OpCounts, ExecError> {
     config.validate()?;
+    if pos >= config.seq_len {
+        return Err(ExecError::Position {
+            pos,
+            context_len: config.seq_len,
+        });
+    }
     let layer_check = |layer: u32| Span::new(layer, layer + 1).check("layer", config.n_layers);
     Ok(match *op {
         Op::Embed => counts::embed(config),
@@ -181,14 +189,15 @@ impl Footprint {
     }
 }
 
-/// Bytes of columns `start..start + width` of `rows` rows (column slices of a projection).
-fn column_slice_bytes(config: &ModelConfig, rows: u32, start: u32, width: u32) -> u64 {
-    // Exactly the bytes the kernels read: one segment per row.
-    let mut per_row = 0;
-    if width > 0 {
-        per_row = crate::kernels::dot_counts(config.precision, u64::from(start), u64::from(width))
-            .weight_bytes;
-    }
+/// Bytes of columns `start..start + width` of a projection with `rows` rows and `cols` columns:
+/// whole stored rows when the slice is every column, else the bytes the slice occupies.
+fn column_slice_bytes(config: &ModelConfig, rows: u32, cols: u32, start: u32, width: u32) -> u64 {
+    let per_row = if width == cols {
+        DType::from(config.precision).row_bytes(cols)
+    } else {
+        crate::kernels::dot_counts(config.precision, u64::from(start), u64::from(width))
+            .weight_bytes
+    };
     u64::from(rows) * per_row
 }
 
@@ -220,7 +229,13 @@ pub fn footprint(
         let per_layer = norm
             + rows(shard.heads.len() * hs)
             + 2 * rows(kv.len() * hs)
-            + column_slice_bytes(config, dim, shard.heads.start * hs, shard.heads.len() * hs)
+            + column_slice_bytes(
+                config,
+                dim,
+                dim,
+                shard.heads.start * hs,
+                shard.heads.len() * hs,
+            )
             + scales(dim);
         weights += layers * per_layer;
         if precision.is_integer() {
@@ -231,7 +246,7 @@ pub fn footprint(
         let units = shard.ffn_units;
         let per_layer = norm
             + 2 * rows(units.len())
-            + column_slice_bytes(config, dim, units.start, units.len())
+            + column_slice_bytes(config, dim, config.hidden_dim, units.start, units.len())
             + scales(dim);
         weights += layers * per_layer;
     }

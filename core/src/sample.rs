@@ -106,7 +106,7 @@ fn check_logits(logits: &VecRef) -> Result<(), SampleError> {
         return Err(SampleError::Empty);
     }
     if let VecRef::F32(l) = logits {
-        if let Some(index) = l.iter().position(|v| !(v.abs() < 32768.0)) {
+        if let Some(index) = l.iter().position(|v| !v.is_finite() || v.abs() >= 32768.0) {
             return Err(SampleError::Logit {
                 index: index as u32,
             });

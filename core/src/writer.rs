@@ -61,7 +61,7 @@ struct EncodedTensor {
 }
 
 /// The f32 source values of a tensor, if the configuration holds it (not the rotary table).
-fn source<'w>(weights: &'w F32Weights, kind: TensorKind) -> Option<&'w [f32]> {
+fn source(weights: &F32Weights, kind: TensorKind) -> Option<&[f32]> {
     Some(match kind {
         TensorKind::TokenEmbedding => &weights.token_embedding,
         TensorKind::RmsAtt => &weights.rms_att,

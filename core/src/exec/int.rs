@@ -290,8 +290,7 @@ pub(super) fn attention(
         steps,
         partial,
         counts,
-    );
-    Ok(())
+    )
 }
 
 /// Feed-forward units `units` of `layer`: SwiGLU, then their down projection added to `partial`.
@@ -343,8 +342,7 @@ pub(super) fn ffn(
         steps,
         partial,
         counts,
-    );
-    Ok(())
+    )
 }
 
 /// Adds a combined partial sum, scaled by the projection's row scales, to the residual stream.

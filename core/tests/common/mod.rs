@@ -56,3 +56,42 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
+
+/// Greedy generation: feeds `prompt`, then appends `steps` argmax tokens; returns the generated
+/// tokens only.
+pub fn greedy(bytes: &[u8], prompt: &[u32], steps: usize) -> Vec<u32> {
+    let model = ruvsim_core::Model::parse(bytes).expect("valid model");
+    let config = *model.config();
+    let total = (prompt.len() + steps) as u32;
+    let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), total).expect("workspace");
+    let mut x = Vector::zeros(config.precision, config.dim as usize);
+    let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
+    let mut tokens = prompt.to_vec();
+    let mut counts = OpCounts::default();
+    for pos in 0..total as usize - 1 {
+        let mut ws = owned.workspace().expect("workspace view");
+        forward(
+            &model,
+            &mut ws,
+            tokens[pos],
+            pos as u32,
+            x.as_mut(),
+            logits.as_mut(),
+            &mut counts,
+        )
+        .expect("forward");
+        if pos + 1 >= prompt.len() {
+            let next = ruvsim_core::argmax(logits.as_ref(), &mut counts).expect("argmax");
+            tokens.push(next);
+        }
+    }
+    tokens.split_off(prompt.len())
+}
+
+/// Natural-log softmax probability of `token` under `logits`.
+pub fn log_prob(logits: &Vector, token: u32) -> f64 {
+    let values = logits.to_f64();
+    let max = values.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = values.iter().map(|v| (v - max).exp()).sum();
+    values[token as usize] - max - sum.ln()
+}
