@@ -1,0 +1,49 @@
+//! Command-line definitions and dispatch. Each subcommand lives in its own module with its
+//! argument struct and a `run` function; adding one means adding a module and a [`Command`]
+//! variant.
+
+mod generate;
+mod inputs;
+mod model;
+mod precision_arg;
+mod synthetic_shape;
+
+use clap::{Parser, Subcommand};
+
+/// Deterministic simulator and scaling projector for clusters of ESP32-class chips running a
+/// tiny language model.
+#[derive(Debug, Parser)]
+#[command(name = "ruvsim", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import, quantise and inspect models in the ruvsim model format.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+    /// Generate text with a model on this host and report its speed.
+    Generate(generate::GenerateArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Model(command) => model::run(command),
+        Command::Generate(args) => generate::run(&args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}
