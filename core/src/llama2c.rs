@@ -9,8 +9,9 @@
 //! Parsing checks every header value and the exact file length before allocating anything, so a
 //! truncated or corrupt file yields a [`Llama2cError`] naming the problem, never a panic.
 
-use core::fmt;
 use std::vec::Vec;
+
+use thiserror::Error;
 
 use crate::config::{AttentionPattern, ModelConfig, Precision};
 use crate::weights::F32Weights;
@@ -41,14 +42,16 @@ pub const TENSOR_ORDER: [&str; 14] = [
 ];
 
 /// Why a llama2.c checkpoint could not be read or written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum Llama2cError {
     /// The file ends before the seven-integer header does.
+    #[error("llama2.c checkpoint too short: {actual_bytes} bytes, the header alone needs {HEADER_BYTES}")]
     TooShortForHeader {
         /// Length of the input in bytes.
         actual_bytes: usize,
     },
     /// A header dimension is zero or negative (for vocab_size: zero).
+    #[error("llama2.c header field {field} must be positive, found {value}")]
     NonPositive {
         /// Header field name.
         field: &'static str,
@@ -56,6 +59,7 @@ pub enum Llama2cError {
         value: i64,
     },
     /// A header dimension does not fit the llama2.c header's `i32` (only when writing).
+    #[error("llama2.c header field {field} = {value} does not fit an i32")]
     HeaderOverflow {
         /// Header field name.
         field: &'static str,
@@ -63,6 +67,7 @@ pub enum Llama2cError {
         value: u32,
     },
     /// `dim` is not a multiple of `n_heads`, so heads cannot have equal size.
+    #[error("dim {dim} is not divisible by n_heads {n_heads}")]
     DimNotDivisibleByHeads {
         /// Width of the residual stream.
         dim: u32,
@@ -70,6 +75,7 @@ pub enum Llama2cError {
         n_heads: u32,
     },
     /// `n_heads` is not a multiple of `n_kv_heads`, so query heads cannot share KV heads evenly.
+    #[error("n_heads {n_heads} is not divisible by n_kv_heads {n_kv_heads}")]
     HeadsNotDivisibleByKvHeads {
         /// Number of query heads.
         n_heads: u32,
@@ -77,13 +83,19 @@ pub enum Llama2cError {
         n_kv_heads: u32,
     },
     /// The head size is odd; rotary embeddings rotate pairs of elements.
+    #[error("head size {head_size} is odd; rotary embeddings need an even head size")]
     OddHeadSize {
         /// `dim / n_heads`.
         head_size: u32,
     },
     /// The tensor sizes implied by the header overflow a 64-bit byte count.
+    #[error("llama2.c header implies tensors larger than 2^64 bytes")]
     ShapeTooLarge,
     /// The file ends inside a tensor.
+    #[error(
+        "llama2.c checkpoint truncated inside tensor {tensor}: the header implies \
+         {expected_bytes} bytes, the file has {actual_bytes}"
+    )]
     Truncated {
         /// The tensor that ran out (one of [`TENSOR_ORDER`]).
         tensor: &'static str,
@@ -93,6 +105,11 @@ pub enum Llama2cError {
         actual_bytes: usize,
     },
     /// The file continues after the last tensor the header implies.
+    #[error(
+        "llama2.c checkpoint has {} trailing bytes: the header implies {expected_bytes} bytes, \
+         the file has {actual_bytes}",
+        *.actual_bytes as u64 - .expected_bytes
+    )]
     TrailingBytes {
         /// The file length the header implies.
         expected_bytes: u64,
@@ -100,6 +117,7 @@ pub enum Llama2cError {
         actual_bytes: usize,
     },
     /// A tensor of a checkpoint being written has the wrong number of elements for its header.
+    #[error("tensor {tensor} has {actual} elements, the header implies {expected}")]
     WrongTensorLength {
         /// The tensor (one of [`TENSOR_ORDER`]).
         tensor: &'static str,
@@ -109,50 +127,6 @@ pub enum Llama2cError {
         actual: usize,
     },
 }
-
-impl fmt::Display for Llama2cError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooShortForHeader { actual_bytes } => write!(
-                f,
-                "llama2.c checkpoint too short: {actual_bytes} bytes, the header alone needs {HEADER_BYTES}"
-            ),
-            Self::NonPositive { field, value } => {
-                write!(f, "llama2.c header field {field} must be positive, found {value}")
-            }
-            Self::HeaderOverflow { field, value } => {
-                write!(f, "llama2.c header field {field} = {value} does not fit an i32")
-            }
-            Self::DimNotDivisibleByHeads { dim, n_heads } => {
-                write!(f, "dim {dim} is not divisible by n_heads {n_heads}")
-            }
-            Self::HeadsNotDivisibleByKvHeads { n_heads, n_kv_heads } => {
-                write!(f, "n_heads {n_heads} is not divisible by n_kv_heads {n_kv_heads}")
-            }
-            Self::OddHeadSize { head_size } => {
-                write!(f, "head size {head_size} is odd; rotary embeddings need an even head size")
-            }
-            Self::ShapeTooLarge => write!(f, "llama2.c header implies tensors larger than 2^64 bytes"),
-            Self::Truncated { tensor, expected_bytes, actual_bytes } => write!(
-                f,
-                "llama2.c checkpoint truncated inside tensor {tensor}: the header implies \
-                 {expected_bytes} bytes, the file has {actual_bytes}"
-            ),
-            Self::TrailingBytes { expected_bytes, actual_bytes } => write!(
-                f,
-                "llama2.c checkpoint has {} trailing bytes: the header implies {expected_bytes} \
-                 bytes, the file has {actual_bytes}",
-                *actual_bytes as u64 - expected_bytes
-            ),
-            Self::WrongTensorLength { tensor, expected, actual } => write!(
-                f,
-                "tensor {tensor} has {actual} elements, the header implies {expected}"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for Llama2cError {}
 
 /// A llama2.c checkpoint: its header and all weights as f32.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,11 +5,12 @@
 //! `f32` merge score, an `i32` byte length and that many bytes. Ids 0, 1 and 2 are `<unk>`, BOS and
 //! EOS; ids 3..=258 are the byte-fallback pieces `<0x00>`..`<0xFF>`.
 
-use core::fmt;
 use std::boxed::Box;
 use std::format;
 use std::string::String;
 use std::vec::Vec;
+
+use thiserror::Error;
 
 /// Id of the beginning-of-sequence token.
 pub const BOS: u32 = 1;
@@ -33,19 +34,22 @@ static BYTE_VALUES: [u8; 256] = {
 };
 
 /// Why a tokenizer file could not be read, or a token id could not be decoded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum TokenizerError {
     /// The file ends before the `max_token_length` field.
+    #[error("tokenizer file too short: {actual_bytes} bytes, the max_token_length field needs 4")]
     TooShortForHeader {
         /// Length of the input in bytes.
         actual_bytes: usize,
     },
     /// `max_token_length` is negative.
+    #[error("tokenizer max_token_length is negative: {value}")]
     NegativeMaxTokenLength {
         /// The value found.
         value: i32,
     },
     /// The file ends inside a token's record.
+    #[error("tokenizer file ({actual_bytes} bytes) ends inside token {token} of {vocab_size}")]
     Truncated {
         /// The token whose record is incomplete.
         token: u32,
@@ -55,6 +59,7 @@ pub enum TokenizerError {
         actual_bytes: usize,
     },
     /// A token's byte length is negative.
+    #[error("tokenizer token {token} has negative length {length}")]
     NegativeLength {
         /// The token.
         token: u32,
@@ -62,6 +67,9 @@ pub enum TokenizerError {
         length: i32,
     },
     /// A token is longer than the file's declared `max_token_length`.
+    #[error(
+        "tokenizer token {token} is {length} bytes, above the declared maximum {max_token_length}"
+    )]
     PieceTooLong {
         /// The token.
         token: u32,
@@ -71,11 +79,16 @@ pub enum TokenizerError {
         max_token_length: u32,
     },
     /// A token contains a NUL byte, which `run.c`'s C strings cannot represent.
+    #[error("tokenizer token {token} contains a NUL byte")]
     NulInPiece {
         /// The token.
         token: u32,
     },
     /// Bytes remain after `vocab_size` tokens: the tokenizer has more tokens than the model.
+    #[error(
+        "tokenizer file has {extra_bytes} bytes after its {vocab_size} tokens \
+         (does it belong to a model with a larger vocabulary?)"
+    )]
     TrailingBytes {
         /// Bytes left over.
         extra_bytes: usize,
@@ -83,8 +96,10 @@ pub enum TokenizerError {
         vocab_size: u32,
     },
     /// No piece is a single space, which encoding prepends to non-empty text.
+    #[error("tokenizer has no single-space piece to use as the dummy prefix")]
     MissingDummyPrefix,
     /// Id `3 + byte` is not the byte-fallback piece `<0xHH>` for `byte`.
+    #[error("tokenizer token {id} should be the byte-fallback piece <0x{byte:02X}>")]
     MissingBytePiece {
         /// The byte.
         byte: u8,
@@ -92,6 +107,7 @@ pub enum TokenizerError {
         id: u32,
     },
     /// A token id is not below the vocabulary size.
+    #[error("token id {token} is outside the vocabulary of {vocab_size}")]
     TokenOutOfRange {
         /// The id.
         token: u32,
@@ -99,49 +115,6 @@ pub enum TokenizerError {
         vocab_size: u32,
     },
 }
-
-impl fmt::Display for TokenizerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::TooShortForHeader { actual_bytes } => write!(
-                f,
-                "tokenizer file too short: {actual_bytes} bytes, the max_token_length field needs 4"
-            ),
-            Self::NegativeMaxTokenLength { value } => {
-                write!(f, "tokenizer max_token_length is negative: {value}")
-            }
-            Self::Truncated { token, vocab_size, actual_bytes } => write!(
-                f,
-                "tokenizer file ({actual_bytes} bytes) ends inside token {token} of {vocab_size}"
-            ),
-            Self::NegativeLength { token, length } => {
-                write!(f, "tokenizer token {token} has negative length {length}")
-            }
-            Self::PieceTooLong { token, length, max_token_length } => write!(
-                f,
-                "tokenizer token {token} is {length} bytes, above the declared maximum {max_token_length}"
-            ),
-            Self::NulInPiece { token } => write!(f, "tokenizer token {token} contains a NUL byte"),
-            Self::TrailingBytes { extra_bytes, vocab_size } => write!(
-                f,
-                "tokenizer file has {extra_bytes} bytes after its {vocab_size} tokens \
-                 (does it belong to a model with a larger vocabulary?)"
-            ),
-            Self::MissingDummyPrefix => {
-                write!(f, "tokenizer has no single-space piece to use as the dummy prefix")
-            }
-            Self::MissingBytePiece { byte, id } => write!(
-                f,
-                "tokenizer token {id} should be the byte-fallback piece <0x{byte:02X}>"
-            ),
-            Self::TokenOutOfRange { token, vocab_size } => {
-                write!(f, "token id {token} is outside the vocabulary of {vocab_size}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for TokenizerError {}
 
 /// A llama2.c tokenizer: pieces, merge scores, and the vocabulary sorted for binary search.
 #[derive(Clone, Debug, PartialEq)]
