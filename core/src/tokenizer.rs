@@ -269,6 +269,17 @@ impl Tokenizer {
     /// `run.c` stops at a NUL byte (C string end); here a NUL in `text` is encoded as its
     /// byte-fallback token like any other code point missing from the vocabulary.
     pub fn encode(&self, text: &str, bos: bool, eos: bool) -> Vec<u32> {
+        let mut tokens = self.code_point_tokens(text, bos);
+        self.merge_pairs(&mut tokens);
+        if eos {
+            tokens.push(EOS);
+        }
+        tokens
+    }
+
+    /// The tokens before merging: optional BOS, the dummy prefix for non-empty text, then one
+    /// token per code point (or per byte for code points missing from the vocabulary).
+    fn code_point_tokens(&self, text: &str, bos: bool) -> Vec<u32> {
         let mut tokens = Vec::with_capacity(text.len() + 3);
         if bos {
             tokens.push(BOS);
@@ -284,24 +295,24 @@ impl Tokenizer {
                 None => tokens.extend(bytes.iter().map(|&b| BYTE_FALLBACK_OFFSET + u32::from(b))),
             }
         }
-        self.merge_pairs(&mut tokens);
-        if eos {
-            tokens.push(EOS);
-        }
         tokens
     }
 
-    /// The BPE merge loop of `run.c`: one best pair per pass, until none merges.
+    /// The BPE merge loop of `run.c`: each pass merges the adjacent pair with the highest-scoring
+    /// merged piece (the leftmost on ties), until no pair merges. Instead of looking every pair
+    /// up again on each pass as `run.c` does, the merge candidate of each pair is kept and only
+    /// the two pairs touching a merge are looked up again; the passes choose exactly as `run.c`.
     fn merge_pairs(&self, tokens: &mut Vec<u32>) {
-        let mut merged = Vec::with_capacity(2 * self.max_token_length as usize);
+        let mut buffer = Vec::with_capacity(2 * self.max_token_length as usize);
+        let mut candidates: Vec<Option<u32>> = tokens
+            .windows(2)
+            .map(|pair| self.merged(pair[0], pair[1], &mut buffer))
+            .collect();
         loop {
             let mut best_score = MERGE_SCORE_FLOOR;
             let mut best: Option<(usize, u32)> = None;
-            for (index, pair) in tokens.windows(2).enumerate() {
-                merged.clear();
-                merged.extend_from_slice(&self.pieces[pair[0] as usize]);
-                merged.extend_from_slice(&self.pieces[pair[1] as usize]);
-                if let Some(id) = self.lookup(&merged) {
+            for (index, candidate) in candidates.iter().enumerate() {
+                if let Some(id) = *candidate {
                     let score = self.scores[id as usize];
                     if score > best_score {
                         best_score = score;
@@ -314,7 +325,23 @@ impl Tokenizer {
             };
             tokens[index] = id;
             tokens.remove(index + 1);
+            candidates.remove(index);
+            if index > 0 {
+                candidates[index - 1] = self.merged(tokens[index - 1], tokens[index], &mut buffer);
+            }
+            if index < candidates.len() {
+                candidates[index] = self.merged(tokens[index], tokens[index + 1], &mut buffer);
+            }
         }
+    }
+
+    /// The id of the piece `left` followed by `right`, if the vocabulary has it (`buffer` is
+    /// scratch for the concatenation).
+    fn merged(&self, left: u32, right: u32, buffer: &mut Vec<u8>) -> Option<u32> {
+        buffer.clear();
+        buffer.extend_from_slice(&self.pieces[left as usize]);
+        buffer.extend_from_slice(&self.pieces[right as usize]);
+        self.lookup(buffer)
     }
 
     /// The bytes `token` prints as after `prev_token`, as `run.c`'s `decode` gives them: the

@@ -274,3 +274,40 @@ fn tok512_encodes_as_run_c_and_round_trips() {
     assert_eq!(t.decode_piece(BOS, 403).unwrap(), b"Once");
     assert_eq!(t.decode_piece(403, 407).unwrap(), b" upon");
 }
+
+/// `run.c`'s merge loop as written there (every pair looked up on every pass), the reference for
+/// the incremental loop in [`Tokenizer::encode`].
+fn run_c_merges(t: &Tokenizer, mut tokens: Vec<u32>) -> Vec<u32> {
+    loop {
+        let mut best_score = -1e10f32;
+        let mut best = None;
+        for i in 0..tokens.len().saturating_sub(1) {
+            let merged = [t.piece(tokens[i]).unwrap(), t.piece(tokens[i + 1]).unwrap()].concat();
+            if let Some(id) = t.lookup(&merged) {
+                if t.score(id).unwrap() > best_score {
+                    best_score = t.score(id).unwrap();
+                    best = Some((i, id));
+                }
+            }
+        }
+        let Some((i, id)) = best else {
+            return tokens;
+        };
+        tokens[i] = id;
+        tokens.remove(i + 1);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn incremental_merging_chooses_as_run_c(text in "[ab é]{0,24}") {
+        // Overlapping merges with tied scores, so order and tie-breaking matter.
+        let t = tokenizer_with(&[
+            (" ", 0.0), ("a", 0.0), ("b", 0.0), ("ab", 1.0), ("ba", 1.0), ("aa", 2.0),
+            (" a", 1.0), ("aba", 1.0), ("bab", 3.0), ("aab", 2.0), (" ab", 0.5), ("é", 0.0),
+            ("éa", 1.0),
+        ]);
+        let expected = run_c_merges(&t, t.code_point_tokens(&text, true));
+        proptest::prop_assert_eq!(t.encode(&text, true, false), expected);
+    }
+}
