@@ -23,14 +23,14 @@ where
     // best[s][l]: smallest achievable max cost placing layers 0..l on stages 0..=s.
     let mut best = vec![vec![None::<u64>; n + 1]; s_count];
     let mut split = vec![vec![0usize; n + 1]; s_count];
-    for l in 1..=n {
-        best[0][l] = cost(0, 0..l as u32);
+    for (l, slot) in best[0].iter_mut().enumerate().skip(1) {
+        *slot = cost(0, 0..l as u32);
     }
     for s in 1..s_count {
         for l in (s + 1)..=n {
             let mut chosen: Option<(u64, usize)> = None;
-            for k in s..l {
-                let Some(before) = best[s - 1][k] else {
+            for (k, before) in best[s - 1].iter().enumerate().take(l).skip(s) {
+                let Some(before) = *before else {
                     continue;
                 };
                 let Some(here) = cost(s as u32, k as u32..l as u32) else {

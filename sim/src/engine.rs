@@ -310,9 +310,7 @@ impl<T, M> Engine<T, M> {
             )));
         };
         let duration = process.start(task, now)?;
-        let end = now
-            .checked_add(duration)
-            .ok_or(EngineError::TimeOverflow)?;
+        let end = now.checked_add(duration).ok_or(EngineError::TimeOverflow)?;
         self.running[resource] = slot;
         let usage = &mut self.usage[resource];
         usage.busy = usage
@@ -416,7 +414,10 @@ mod tests {
         let mut engine: Engine<(&str, u64), &str> = Engine::new(1);
         assert!(matches!(
             engine.add_task(3, ("x", 1), &[]),
-            Err(EngineError::NoSuchResource { resource: 3, count: 1 })
+            Err(EngineError::NoSuchResource {
+                resource: 3,
+                count: 1
+            })
         ));
     }
 }

@@ -2,12 +2,16 @@
 pub mod balance;
 pub mod calibration;
 pub mod chip;
+pub mod cluster;
 pub mod engine;
 pub mod link;
 pub mod memory;
+pub mod model_source;
 pub mod plan;
 pub mod queue;
+pub mod result;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod tier;

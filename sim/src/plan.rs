@@ -136,34 +136,8 @@ pub enum PlanError {
         reason: String,
     },
     /// Some chip cannot hold its part of the model.
-    #[error(
-        "the model does not fit: chip {chip} (stage {stage}, rank {rank}, layers {layers}) needs \
-         {needed} bytes for its {item} but at most {budget} bytes are available in {region}, \
-         {over} bytes over.{}",
-        suggestions_text(.suggestions)
-    )]
-    DoesNotFit {
-        /// Chip id within the replica.
-        chip: u32,
-        /// Its stage.
-        stage: u32,
-        /// Its rank.
-        rank: u32,
-        /// Its layers, as `a..b`.
-        layers: String,
-        /// What did not fit (weights, KV cache, activations).
-        item: String,
-        /// The region with the most room.
-        region: String,
-        /// Bytes needed.
-        needed: u64,
-        /// Bytes available.
-        budget: u64,
-        /// Bytes over.
-        over: u64,
-        /// Changes that would fit.
-        suggestions: Vec<String>,
-    },
+    #[error(transparent)]
+    DoesNotFit(Box<DoesNotFit>),
     /// The memory or CPU setup is invalid for the variant.
     #[error(transparent)]
     Memory(MemoryError),
@@ -173,6 +147,37 @@ pub enum PlanError {
     /// The core rejected a shard or operation.
     #[error("core: {0}")]
     Core(#[from] ruvsim_core::ExecError),
+}
+
+/// A chip that cannot hold its part of the model, with the changes that would fit.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "the model does not fit: chip {chip} (stage {stage}, rank {rank}, layers {layers}) needs \
+     {needed} bytes for its {item} but at most {budget} bytes are available in {region}, \
+     {over} bytes over.{}",
+    suggestions_text(.suggestions)
+)]
+pub struct DoesNotFit {
+    /// Chip id within the replica.
+    pub chip: u32,
+    /// Its stage.
+    pub stage: u32,
+    /// Its rank.
+    pub rank: u32,
+    /// Its layers, as `a..b`.
+    pub layers: String,
+    /// What did not fit (weights, KV cache, activations).
+    pub item: String,
+    /// The region with the most room.
+    pub region: String,
+    /// Bytes needed.
+    pub needed: u64,
+    /// Bytes available.
+    pub budget: u64,
+    /// Bytes over.
+    pub over: u64,
+    /// Changes that would fit.
+    pub suggestions: Vec<String>,
 }
 
 fn suggestions_text(suggestions: &[String]) -> String {
@@ -484,7 +489,7 @@ fn token_counts(
 
 /// Turns a misfit into an error with the changes that would fit.
 fn explain(request: &PlanRequest, misfit: Misfit) -> PlanError {
-    PlanError::DoesNotFit {
+    PlanError::DoesNotFit(Box::new(DoesNotFit {
         chip: misfit.chip,
         stage: misfit.stage,
         rank: misfit.rank,
@@ -495,7 +500,7 @@ fn explain(request: &PlanRequest, misfit: Misfit) -> PlanError {
         budget: misfit.over.budget,
         over: misfit.over.over,
         suggestions: suggestions(request),
-    }
+    }))
 }
 
 fn fits(request: &PlanRequest) -> bool {

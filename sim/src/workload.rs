@@ -6,6 +6,8 @@
 //! from the scenario seed.
 
 use rand_chacha::rand_core::Rng;
+use ruvsim_core::tokenizer::Tokenizer;
+use ruvsim_core::SamplerConfig;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -67,6 +69,49 @@ pub struct WorkloadSpec {
     pub prompt: PromptSpec,
     /// New tokens each request generates after its prompt (at least 1).
     pub new_tokens: u32,
+    /// How tokens are chosen (default greedy).
+    #[serde(default)]
+    pub sampling: SamplingSpec,
+}
+
+/// Token choice as a scenario writes it: `temperature = 0` is greedy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplingSpec {
+    /// Softmax temperature (0: greedy argmax).
+    #[serde(default)]
+    pub temperature: f64,
+    /// Sample among the `top_k` most likely tokens (0: all).
+    #[serde(default)]
+    pub top_k: u32,
+    /// Nucleus probability in (0, 1] (default 1: no nucleus cut).
+    #[serde(default)]
+    pub top_p: Option<f64>,
+}
+
+impl SamplingSpec {
+    /// The core's integer sampler settings (Q16.16 temperature and top-p), validated against the
+    /// vocabulary.
+    pub fn to_sampler(&self, vocab_size: u32) -> Result<SamplerConfig, WorkloadError> {
+        let q16 = |value: f64, key: &'static str| {
+            if value.is_finite() && value >= 0.0 && value * 65536.0 <= f64::from(u32::MAX) {
+                Ok((value * 65536.0).round() as u32)
+            } else {
+                Err(WorkloadError::Sampling(format!(
+                    "sampling.{key} = {value} must be a finite number from 0 to 65535"
+                )))
+            }
+        };
+        let config = SamplerConfig {
+            temperature_q16: q16(self.temperature, "temperature")?,
+            top_k: self.top_k,
+            top_p_q16: q16(self.top_p.unwrap_or(1.0), "top_p")?,
+        };
+        config
+            .validate(vocab_size)
+            .map_err(|e| WorkloadError::Sampling(format!("sampling: {e}")))?;
+        Ok(config)
+    }
 }
 
 /// One request of a run.
@@ -134,6 +179,9 @@ pub enum WorkloadError {
         /// What is wrong.
         reason: String,
     },
+    /// Invalid sampling settings.
+    #[error("workload.{0}")]
+    Sampling(String),
     /// The replay file has fewer arrivals than requests.
     #[error("{file} holds {found} arrivals but workload.requests is {requested}")]
     ReplayTooShort {
@@ -181,14 +229,14 @@ pub fn parse_replay(file: &str, text: &str) -> Result<Vec<Time>, WorkloadError> 
 
 /// Builds the requests of a workload.
 ///
-/// `encode` turns prompt text into token ids (`None` when the model has no tokenizer);
+/// Prompt text is encoded with `tokenizer` (with a BOS token, as llama2.c does);
 /// `replay_text` is the content of the replay file when the arrivals are replayed.
 pub fn build_requests(
     spec: &WorkloadSpec,
     seed: u64,
     vocab_size: u32,
     seq_len: u32,
-    encode: Option<&dyn Fn(&str) -> Vec<u32>>,
+    tokenizer: Option<&Tokenizer>,
     replay_text: Option<&str>,
 ) -> Result<Vec<Request>, WorkloadError> {
     if spec.requests == 0 {
@@ -202,7 +250,9 @@ pub fn build_requests(
     let mut requests = Vec::with_capacity(spec.requests as usize);
     for id in 0..spec.requests {
         let prompt = match &spec.prompt {
-            PromptSpec::Text { text } => encode.ok_or(WorkloadError::NoTokenizer)?(text),
+            PromptSpec::Text { text } => tokenizer
+                .ok_or(WorkloadError::NoTokenizer)?
+                .encode(text, true, false),
             PromptSpec::Tokens { tokens } => tokens.clone(),
             PromptSpec::Length { length } => {
                 if *length == 0 {
@@ -296,6 +346,7 @@ mod tests {
             requests: 5,
             prompt,
             new_tokens: 4,
+            sampling: SamplingSpec::default(),
         }
     }
 
@@ -312,7 +363,9 @@ mod tests {
         assert_ne!(a, c);
         let times: Vec<Time> = a.iter().map(|r| r.arrival.unwrap()).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
-        assert!(a.iter().all(|r| r.prompt.len() == 3 && r.prompt.iter().all(|&t| t < 512)));
+        assert!(a
+            .iter()
+            .all(|r| r.prompt.len() == 3 && r.prompt.iter().all(|&t| t < 512)));
     }
 
     #[test]

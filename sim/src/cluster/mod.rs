@@ -1,0 +1,832 @@
+//! The cluster as a [`Process`]: requests become tokens, tokens become tasks on chips and links.
+//!
+//! Each token of a stream is a small task graph over the plan: embed on the first stage's leader,
+//! each stage's layers (one task per stage, or per layer and block when a tensor group shares the
+//! work, with the hidden state broadcast to the ranks and their partial sums gathered back to the
+//! leader), the classifier and sampling on the last stage, and the hidden state sent from stage to
+//! stage over the topology's routes, hop by hop. Decoding is sequential: the next token's graph is
+//! built when sampling has chosen it (and it has travelled back to the first stage), so a single
+//! stream never overlaps its tokens; prompt tokens need no sampling and flow through the pipeline
+//! back to back.
+
+mod functional;
+mod kernel;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rand_chacha::rand_core::Rng;
+use rand_chacha::ChaCha8Rng;
+use ruvsim_core::{Block, ExecError, Model, ModelConfig, OpCounts, SamplerConfig, Span};
+use ruvsim_topologies::Topology;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use functional::Functional;
+pub use kernel::Kernel;
+
+use crate::calibration::Calibration;
+use crate::chip::{step_time, ChipError, CpuSetup};
+use crate::engine::{Engine, EngineError, Process, TaskRef};
+use crate::link::{DeliveryOutcome, LinkError, LinkModel};
+use crate::memory::MemorySetup;
+use crate::plan::Plan;
+use crate::rng::{self, Purpose};
+use crate::time::{Duration, Time};
+use crate::workload::Request;
+
+/// Why a simulation step failed.
+#[derive(Debug, Error)]
+pub enum SimError {
+    /// The core refused an operation.
+    #[error("core: {0}")]
+    Core(#[from] ExecError),
+    /// A compute time could not be priced.
+    #[error(transparent)]
+    Chip(#[from] ChipError),
+    /// A transfer could not be priced.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The topology refused a route.
+    #[error("topology: {0}")]
+    Topology(#[from] ruvsim_topologies::TopologyError),
+    /// The engine failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A broken invariant of the simulator itself.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<SimError> for EngineError {
+    fn from(error: SimError) -> EngineError {
+        match error {
+            SimError::Engine(inner) => inner,
+            other => EngineError::Process(other.to_string()),
+        }
+    }
+}
+
+/// How a request ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every requested token was generated.
+    Completed,
+    /// The request stopped early.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What happened to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Request id.
+    pub id: u32,
+    /// When it arrived (closed loop: when its client issued it).
+    pub arrival: Time,
+    /// When a stream took it.
+    pub start: Time,
+    /// When its first token was chosen.
+    pub first_token: Option<Time>,
+    /// When it ended.
+    pub end: Time,
+    /// Replica that served it.
+    pub replica: u32,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub generated: u32,
+    /// Generated token ids (functional fidelity only).
+    pub tokens: Vec<u32>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// One generated token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Request id.
+    pub request: u32,
+    /// Index among the request's generated tokens.
+    pub index: u32,
+    /// Context position of the input that produced it.
+    pub pos: u32,
+    /// Pipeline stages it passed.
+    pub stages: u32,
+    /// When its computation could begin (request start, or the previous token's choice).
+    pub start: Time,
+    /// When it was chosen.
+    pub end: Time,
+}
+
+/// What a task does.
+#[derive(Clone, Copy, Debug)]
+pub enum Work {
+    /// Compute on a chip.
+    Compute {
+        /// Stream (global slot id).
+        stream: u32,
+        /// Chip id.
+        chip: u32,
+        /// The kernel.
+        kernel: Kernel,
+        /// Token position.
+        pos: u32,
+        /// Functional flight of the token.
+        flight: u32,
+        /// Whether this task ends the token's graph.
+        last: bool,
+    },
+    /// One hop of a message over a link.
+    Hop {
+        /// Stream.
+        stream: u32,
+        /// Link id (or the shared radio channel).
+        link: u32,
+        /// Message bytes.
+        bytes: u32,
+    },
+}
+
+/// Timer events.
+#[derive(Clone, Copy, Debug)]
+pub enum Timer {
+    /// An open-loop request arrives.
+    Arrival(u32),
+}
+
+/// A span on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSpan {
+    /// Engine resource (chips first, then links).
+    pub resource: u32,
+    /// Start.
+    pub start: Time,
+    /// Duration.
+    pub duration: Duration,
+    /// Stream.
+    pub stream: u32,
+    /// Compute kernel, or `None` for a transfer.
+    pub kernel: Option<Kernel>,
+    /// Transfer bytes (0 for compute).
+    pub bytes: u32,
+}
+
+/// Per-stream state.
+#[derive(Clone, Debug, Default)]
+struct Stream {
+    replica: u32,
+    request: Option<u32>,
+    generated: u32,
+    token_start: Time,
+    failure: Option<String>,
+}
+
+/// Settings of a cluster run that are not in the plan.
+pub struct ClusterSetup<'a> {
+    /// Model configuration.
+    pub config: ModelConfig,
+    /// The plan.
+    pub plan: &'a Plan,
+    /// Topology the plan is laid on.
+    pub topology: &'a Topology,
+    /// Link model of every link.
+    pub link: LinkModel,
+    /// Whether every link shares one medium (ESP-NOW: one radio channel).
+    pub shared_medium: bool,
+    /// Calibration of the chips.
+    pub calibration: &'a Calibration,
+    /// CPU settings.
+    pub cpu: CpuSetup,
+    /// Memory fitted.
+    pub memory: &'a MemorySetup,
+    /// Token choice.
+    pub sampler: SamplerConfig,
+    /// Scenario seed.
+    pub seed: u64,
+    /// Closed-loop concurrency, or `None` for open-loop arrivals.
+    pub concurrency: Option<u32>,
+    /// Record at most this many timeline spans.
+    pub timeline_limit: usize,
+}
+
+/// The simulated cluster.
+pub struct Cluster<'a, 'm> {
+    setup: ClusterSetup<'a>,
+    functional: Option<Functional<'m>>,
+    chips: u32,
+    requests: Vec<Request>,
+    records: Vec<Option<RequestRecord>>,
+    pending: VecDeque<u32>,
+    next_request: u32,
+    streams: Vec<Stream>,
+    order: Vec<Option<TaskRef>>,
+    link_rngs: BTreeMap<u32, ChaCha8Rng>,
+    link_bytes: Vec<u64>,
+    link_messages: Vec<u64>,
+    counts: Vec<OpCounts>,
+    tokens: Vec<TokenRecord>,
+    timeline: Vec<TimelineSpan>,
+    timeline_dropped: u64,
+}
+
+/// Everything a cluster run produced.
+pub struct ClusterOutput {
+    /// Requests in id order.
+    pub requests: Vec<RequestRecord>,
+    /// Generated tokens in the order they were chosen.
+    pub tokens: Vec<TokenRecord>,
+    /// Bytes carried per link resource.
+    pub link_bytes: Vec<u64>,
+    /// Messages (hops) per link resource.
+    pub link_messages: Vec<u64>,
+    /// Operation counts per chip.
+    pub chip_counts: Vec<OpCounts>,
+    /// Recorded timeline spans.
+    pub timeline: Vec<TimelineSpan>,
+    /// Spans not recorded because of the limit.
+    pub timeline_dropped: u64,
+}
+
+impl<'a, 'm> Cluster<'a, 'm> {
+    /// A cluster that will serve `requests`; `model` present means functional fidelity.
+    pub fn new(
+        setup: ClusterSetup<'a>,
+        model: Option<Model<'m>>,
+        requests: Vec<Request>,
+    ) -> Result<Cluster<'a, 'm>, SimError> {
+        let plan = setup.plan;
+        let chips = setup.topology.chips();
+        let functional = match model {
+            Some(model) => Some(Functional::new(model, plan)?),
+            None => None,
+        };
+        let link_resources = if setup.shared_medium {
+            1
+        } else {
+            setup.topology.link_count()
+        };
+        let stream_count = plan.replicas * plan.streams_per_replica;
+        let streams = (0..stream_count)
+            .map(|s| Stream {
+                replica: s / plan.streams_per_replica,
+                ..Stream::default()
+            })
+            .collect();
+        Ok(Cluster {
+            functional,
+            chips,
+            records: vec![None; requests.len()],
+            requests,
+            pending: VecDeque::new(),
+            next_request: 0,
+            streams,
+            order: vec![None; (stream_count * plan.chips_per_replica()) as usize],
+            link_rngs: BTreeMap::new(),
+            link_bytes: vec![0; link_resources as usize],
+            link_messages: vec![0; link_resources as usize],
+            counts: vec![OpCounts::default(); chips as usize],
+            tokens: Vec::new(),
+            timeline: Vec::new(),
+            timeline_dropped: 0,
+            setup,
+        })
+    }
+
+    /// Engine resources: chips, then links (or the one shared medium).
+    pub fn resources(&self) -> u32 {
+        self.chips + self.link_bytes.len() as u32
+    }
+
+    /// Queues the workload's first requests (closed loop) or arrival timers (open loop).
+    pub fn prime(&mut self, engine: &mut Engine<Work, Timer>) -> Result<(), SimError> {
+        match self.setup.concurrency {
+            Some(concurrency) => {
+                let first = concurrency.min(self.requests.len() as u32);
+                for _ in 0..first {
+                    self.issue_next(Time::ZERO);
+                }
+                self.dispatch(engine, Time::ZERO)?;
+            }
+            None => {
+                for request in &self.requests {
+                    let at = request.arrival.ok_or_else(|| {
+                        SimError::Internal(format!(
+                            "open-loop request {} has no arrival",
+                            request.id
+                        ))
+                    })?;
+                    engine.set_timer(at, Timer::Arrival(request.id))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Closed loop: the next client request enters the queue at `now`.
+    fn issue_next(&mut self, now: Time) {
+        if (self.next_request as usize) < self.requests.len() {
+            let id = self.next_request;
+            self.next_request += 1;
+            self.requests[id as usize].arrival = Some(now);
+            self.pending.push_back(id);
+        }
+    }
+
+    /// Gives waiting requests to free streams: the replica with most free streams first.
+    fn dispatch(&mut self, engine: &mut Engine<Work, Timer>, now: Time) -> Result<(), SimError> {
+        while let Some(&id) = self.pending.front() {
+            let Some(stream) = self.free_stream() else {
+                break;
+            };
+            self.pending.pop_front();
+            self.admit(engine, id, stream, now)?;
+        }
+        Ok(())
+    }
+
+    fn free_stream(&self) -> Option<u32> {
+        let per = self.setup.plan.streams_per_replica as usize;
+        self.streams
+            .chunks(per)
+            .enumerate()
+            .map(|(replica, streams)| {
+                let free = streams.iter().filter(|s| s.request.is_none()).count();
+                (free, std::cmp::Reverse(replica))
+            })
+            .filter(|&(free, _)| free > 0)
+            .max()
+            .and_then(|(_, std::cmp::Reverse(replica))| {
+                let base = replica * per;
+                (base..base + per)
+                    .find(|&s| self.streams[s].request.is_none())
+                    .map(|s| s as u32)
+            })
+    }
+
+    /// Starts request `id` on `stream`: its whole prompt enters the pipeline.
+    fn admit(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        id: u32,
+        stream: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        let request = self.requests[id as usize].clone();
+        let replica = self.streams[stream as usize].replica;
+        self.streams[stream as usize] = Stream {
+            replica,
+            request: Some(id),
+            generated: 0,
+            token_start: now,
+            failure: None,
+        };
+        self.records[id as usize] = Some(RequestRecord {
+            id,
+            arrival: request.arrival.unwrap_or(now),
+            start: now,
+            first_token: None,
+            end: now,
+            replica,
+            prompt_tokens: request.prompt.len() as u32,
+            generated: 0,
+            tokens: Vec::new(),
+            outcome: Outcome::Completed,
+        });
+        if let Some(functional) = self.functional.as_mut() {
+            let seed = rng::stream(self.setup.seed, Purpose::Sampling, u64::from(id)).next_u64();
+            functional.start_request(stream, self.setup.sampler, seed);
+        }
+        let last = request.prompt.len() - 1;
+        for (pos, &token) in request.prompt.iter().enumerate() {
+            self.schedule_token(engine, stream, pos as u32, token, pos == last, &[])?;
+        }
+        Ok(())
+    }
+
+    fn leader(&self, replica: u32, stage: u32) -> u32 {
+        self.setup.plan.chip_id(replica, stage, 0)
+    }
+
+    /// Builds the task graph of one token of `stream` at `pos` with input `token`.
+    fn schedule_token(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        token: u32,
+        sample: bool,
+        after: &[TaskRef],
+    ) -> Result<(), SimError> {
+        let plan = self.setup.plan;
+        let config = self.setup.config;
+        let replica = self.streams[stream as usize].replica;
+        let flight = match self.functional.as_mut() {
+            Some(functional) => functional.new_flight(token),
+            None => 0,
+        };
+        let hidden_bytes = config.dim * 4;
+        let partial_bytes = config.dim * if config.precision.is_integer() { 8 } else { 4 };
+        let tensor = plan.tensor;
+        let stages = plan.stages.len() as u32;
+        let ctx = TokenGraph {
+            stream,
+            pos,
+            flight,
+        };
+        let first = self.leader(replica, 0);
+        let mut current = vec![self.compute(engine, &ctx, first, Kernel::Embed, false, after)?];
+        for stage in 0..stages {
+            let leader = self.leader(replica, stage);
+            if stage > 0 {
+                let from = self.leader(replica, stage - 1);
+                current = self.send(engine, &ctx, from, leader, hidden_bytes, &current)?;
+            }
+            let layers = plan.stages[stage as usize];
+            let final_stage = stage + 1 == stages;
+            if tensor == 1 {
+                let last = final_stage && !sample;
+                let task =
+                    self.compute(engine, &ctx, leader, Kernel::Layers(layers), last, &current)?;
+                current = vec![task];
+                continue;
+            }
+            for layer in layers.start..layers.end {
+                for block in [Block::Attention, Block::Ffn] {
+                    let mut parts = Vec::with_capacity(tensor as usize);
+                    for rank in 0..tensor {
+                        let chip = plan.chip_id(replica, stage, rank);
+                        let shard = &plan.chip(chip).shard;
+                        let kernel = match block {
+                            Block::Attention => Kernel::Attention {
+                                layer,
+                                heads: shard.heads,
+                            },
+                            Block::Ffn => Kernel::Ffn {
+                                layer,
+                                units: shard.ffn_units,
+                            },
+                        };
+                        let input =
+                            self.send(engine, &ctx, leader, chip, hidden_bytes, &current)?;
+                        let task = self.compute(engine, &ctx, chip, kernel, false, &input)?;
+                        parts.extend(self.send(
+                            engine,
+                            &ctx,
+                            chip,
+                            leader,
+                            partial_bytes,
+                            &[task],
+                        )?);
+                    }
+                    let last =
+                        final_stage && !sample && layer + 1 == layers.end && block == Block::Ffn;
+                    let combine = Kernel::Combine {
+                        layer,
+                        block,
+                        ranks: tensor,
+                    };
+                    current = vec![self.compute(engine, &ctx, leader, combine, last, &parts)?];
+                }
+            }
+        }
+        if sample {
+            let leader = self.leader(replica, stages - 1);
+            let mut parts = Vec::with_capacity(tensor as usize);
+            for rank in 0..tensor {
+                let chip = plan.chip_id(replica, stages - 1, rank);
+                let vocab: Span = plan.chip(chip).shard.vocab;
+                let input = self.send(engine, &ctx, leader, chip, hidden_bytes, &current)?;
+                let task =
+                    self.compute(engine, &ctx, chip, Kernel::Classify(vocab), false, &input)?;
+                parts.extend(self.send(engine, &ctx, chip, leader, vocab.len() * 4, &[task])?);
+            }
+            self.compute(engine, &ctx, leader, Kernel::Sample, true, &parts)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a compute task, ordered after the stream's previous task on the same chip.
+    fn compute(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        ctx: &TokenGraph,
+        chip: u32,
+        kernel: Kernel,
+        last: bool,
+        after: &[TaskRef],
+    ) -> Result<TaskRef, SimError> {
+        let local = chip % self.setup.plan.chips_per_replica();
+        let slot = (ctx.stream * self.setup.plan.chips_per_replica() + local) as usize;
+        let mut deps: Vec<TaskRef> = after.to_vec();
+        deps.extend(self.order[slot]);
+        let work = Work::Compute {
+            stream: ctx.stream,
+            chip,
+            kernel,
+            pos: ctx.pos,
+            flight: ctx.flight,
+            last,
+        };
+        let task = engine.add_task(chip, work, &deps)?;
+        self.order[slot] = Some(task);
+        Ok(task)
+    }
+
+    /// Sends `bytes` from `from` to `to` along the topology's route, one hop task per link;
+    /// returns the tasks the receiver must wait for (`after` itself when `from == to`).
+    fn send(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        ctx: &TokenGraph,
+        from: u32,
+        to: u32,
+        bytes: u32,
+        after: &[TaskRef],
+    ) -> Result<Vec<TaskRef>, SimError> {
+        if from == to {
+            return Ok(after.to_vec());
+        }
+        let mut current = after.to_vec();
+        let mut at = from;
+        while at != to {
+            let next =
+                self.setup.topology.next_hop(at, to)?.ok_or_else(|| {
+                    SimError::Internal(format!("no route from chip {at} to {to}"))
+                })?;
+            let link = if self.setup.shared_medium {
+                0
+            } else {
+                self.setup.topology.link_id(at, next)?
+            };
+            let work = Work::Hop {
+                stream: ctx.stream,
+                link,
+                bytes,
+            };
+            current = vec![engine.add_task(self.chips + link, work, &current)?];
+            at = next;
+        }
+        Ok(current)
+    }
+
+    /// The time `work` occupies its resource; runs the kernel in functional fidelity.
+    fn price(&mut self, work: &Work, now: Time) -> Result<Duration, SimError> {
+        match *work {
+            Work::Compute {
+                stream,
+                chip,
+                kernel,
+                pos,
+                flight,
+                ..
+            } => {
+                if self.streams[stream as usize].failure.is_some() {
+                    return Ok(Duration::ZERO);
+                }
+                let counts = match self.functional.as_mut() {
+                    Some(functional) => {
+                        let (counts, sampled) =
+                            functional.run(chip, stream, flight, &kernel, pos)?;
+                        if let Some(token) = sampled {
+                            self.sampled(stream, token);
+                        }
+                        counts
+                    }
+                    None => kernel.predict(&self.setup.config, self.setup.sampler, pos)?,
+                };
+                self.counts[chip as usize] += counts;
+                let placement = &self.setup.plan.chip(chip).placement;
+                let timing = step_time(
+                    &counts,
+                    self.setup.config.precision,
+                    &self.setup.cpu,
+                    placement,
+                    self.setup.memory,
+                    self.setup.calibration,
+                )?;
+                self.record_span(chip, now, timing.total, stream, Some(kernel), 0);
+                Ok(timing.total)
+            }
+            Work::Hop {
+                stream,
+                link,
+                bytes,
+            } => {
+                self.link_bytes[link as usize] += u64::from(bytes);
+                self.link_messages[link as usize] += 1;
+                let time = if matches!(self.setup.link, LinkModel::EspNow(_)) {
+                    let seed = self.setup.seed;
+                    let rng = self
+                        .link_rngs
+                        .entry(link)
+                        .or_insert_with(|| rng::stream(seed, Purpose::LinkLoss, u64::from(link)));
+                    let delivery = self
+                        .setup
+                        .link
+                        .transfer_with_retries(u64::from(bytes), rng)?;
+                    if let DeliveryOutcome::Failed { packet } = delivery.outcome {
+                        let state = &mut self.streams[stream as usize];
+                        state.failure.get_or_insert(format!(
+                            "message of {bytes} bytes lost on link {link}: packet {packet} failed \
+                             after {} attempts",
+                            delivery.attempts
+                        ));
+                    }
+                    delivery.time
+                } else {
+                    self.setup.link.transfer_time(u64::from(bytes))?.total
+                };
+                self.record_span(self.chips + link, now, time, stream, None, bytes);
+                Ok(time)
+            }
+        }
+    }
+
+    /// Remembers the token functional sampling chose for `stream` until its task finishes.
+    fn sampled(&mut self, stream: u32, token: u32) {
+        if let Some(id) = self.streams[stream as usize].request {
+            if let Some(record) = self.records[id as usize].as_mut() {
+                record.tokens.push(token);
+            }
+        }
+    }
+
+    fn record_span(
+        &mut self,
+        resource: u32,
+        start: Time,
+        duration: Duration,
+        stream: u32,
+        kernel: Option<Kernel>,
+        bytes: u32,
+    ) {
+        if self.timeline.len() < self.setup.timeline_limit {
+            self.timeline.push(TimelineSpan {
+                resource,
+                start,
+                duration,
+                stream,
+                kernel,
+                bytes,
+            });
+        } else {
+            self.timeline_dropped += 1;
+        }
+    }
+
+    /// A token's last task finished at `now`.
+    fn token_done(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        flight: u32,
+        sampled: bool,
+        now: Time,
+    ) -> Result<(), SimError> {
+        if let Some(functional) = self.functional.as_mut() {
+            functional.end_flight(flight);
+        }
+        if !sampled {
+            return Ok(());
+        }
+        let plan = self.setup.plan;
+        let state = self.streams[stream as usize].clone();
+        let Some(id) = state.request else {
+            return Err(SimError::Internal(format!(
+                "stream {stream} finished a token without a request"
+            )));
+        };
+        if let Some(reason) = state.failure {
+            return self.finish_request(engine, stream, id, now, Outcome::Failed { reason });
+        }
+        self.tokens.push(TokenRecord {
+            request: id,
+            index: state.generated,
+            pos,
+            stages: plan.pipeline,
+            start: state.token_start,
+            end: now,
+        });
+        let generated = state.generated + 1;
+        let record = self.records[id as usize]
+            .as_mut()
+            .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
+        record.generated = generated;
+        record.first_token.get_or_insert(now);
+        let next_input = record.tokens.last().copied().unwrap_or(0);
+        let wanted = self.requests[id as usize].new_tokens;
+        let stream_state = &mut self.streams[stream as usize];
+        stream_state.generated = generated;
+        stream_state.token_start = now;
+        if generated >= wanted {
+            return self.finish_request(engine, stream, id, now, Outcome::Completed);
+        }
+        // The chosen token travels back to the first stage, which embeds it.
+        let replica = state.replica;
+        let (from, to) = (
+            self.leader(replica, plan.pipeline - 1),
+            self.leader(replica, 0),
+        );
+        let ctx = TokenGraph {
+            stream,
+            pos: pos + 1,
+            flight: 0,
+        };
+        let after = self.send(engine, &ctx, from, to, 4, &[])?;
+        self.schedule_token(engine, stream, pos + 1, next_input, true, &after)
+    }
+
+    fn finish_request(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        id: u32,
+        now: Time,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
+        if let Some(record) = self.records[id as usize].as_mut() {
+            record.end = now;
+            record.outcome = outcome;
+        }
+        self.streams[stream as usize].request = None;
+        if self.setup.concurrency.is_some() {
+            self.issue_next(now);
+        }
+        self.dispatch(engine, now)
+    }
+
+    /// Everything recorded; fails if a request never ended.
+    pub fn into_output(self) -> Result<ClusterOutput, SimError> {
+        let mut requests = Vec::with_capacity(self.records.len());
+        for (id, record) in self.records.into_iter().enumerate() {
+            let record = record.ok_or_else(|| {
+                SimError::Internal(format!("request {id} never started (the run ended early)"))
+            })?;
+            requests.push(record);
+        }
+        Ok(ClusterOutput {
+            requests,
+            tokens: self.tokens,
+            link_bytes: self.link_bytes,
+            link_messages: self.link_messages,
+            chip_counts: self.counts,
+            timeline: self.timeline,
+            timeline_dropped: self.timeline_dropped,
+        })
+    }
+}
+
+/// Which token a graph is being built for.
+struct TokenGraph {
+    stream: u32,
+    pos: u32,
+    flight: u32,
+}
+
+impl Process for Cluster<'_, '_> {
+    type Task = Work;
+    type Timer = Timer;
+
+    fn start(&mut self, task: &Work, now: Time) -> Result<Duration, EngineError> {
+        Ok(self.price(task, now)?)
+    }
+
+    fn finish(
+        &mut self,
+        task: Work,
+        now: Time,
+        engine: &mut Engine<Work, Timer>,
+    ) -> Result<(), EngineError> {
+        if let Work::Compute {
+            stream,
+            pos,
+            flight,
+            last: true,
+            kernel,
+            ..
+        } = task
+        {
+            self.token_done(engine, stream, pos, flight, kernel == Kernel::Sample, now)?;
+        }
+        Ok(())
+    }
+
+    fn timer(
+        &mut self,
+        timer: Timer,
+        now: Time,
+        engine: &mut Engine<Work, Timer>,
+    ) -> Result<(), EngineError> {
+        match timer {
+            Timer::Arrival(id) => {
+                self.pending.push_back(id);
+                self.dispatch(engine, now)?;
+            }
+        }
+        Ok(())
+    }
+}

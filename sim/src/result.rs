@@ -1,0 +1,234 @@
+//! The result of one run: every figure the reports show, each with its tier.
+
+use ruvsim_core::{ModelConfig, OpCounts};
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{RequestRecord, TimelineSpan, TokenRecord};
+use crate::memory::{Footprint, Placement};
+use crate::plan::Plan;
+use crate::scenario::Fidelity;
+use crate::stats::Distribution;
+use crate::tier::Tier;
+use crate::time::{Duration, Time};
+
+/// Everything one simulated run produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Seed of the run.
+    pub seed: u64,
+    /// How much was really computed.
+    pub fidelity: Fidelity,
+    /// The tier of every figure in this result (`simulated`).
+    pub tier: Tier,
+    /// The model.
+    pub model: ModelSummary,
+    /// The cluster.
+    pub cluster: ClusterSummary,
+    /// Who holds what.
+    pub plan: Plan,
+    /// Headline figures.
+    pub summary: Summary,
+    /// Every request.
+    pub requests: Vec<RequestRecord>,
+    /// Every generated token.
+    pub tokens: Vec<TokenRecord>,
+    /// Per chip.
+    pub chips: Vec<ChipResult>,
+    /// Per link (or the one shared medium).
+    pub links: Vec<LinkResult>,
+    /// The busiest resource and why.
+    pub bottleneck: Bottleneck,
+    /// Generated text per request (functional fidelity with a tokenizer).
+    pub texts: Vec<Option<String>>,
+    /// The calibration used: every entry with its value and source.
+    pub calibration: Vec<CalibrationEntry>,
+    /// Compute and transfer spans, for the timeline.
+    pub timeline: Vec<TimelineSpan>,
+    /// Spans left out of `timeline` because of its size limit.
+    pub timeline_dropped: u64,
+}
+
+/// The model a run used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelSummary {
+    /// Where it came from (`synthetic stories260k seed 7`, a file path, ...).
+    pub source: String,
+    /// Its configuration.
+    pub config: ModelConfig,
+    /// Size of the model in the ruvsim format (timing fidelity: weights of the whole model by the
+    /// core's footprint).
+    pub weight_bytes: u64,
+    /// Whether the weights are random (synthetic): text and acceptance from them mean nothing.
+    pub synthetic: bool,
+}
+
+/// The cluster a run used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterSummary {
+    /// Chip variant.
+    pub variant: String,
+    /// Chips.
+    pub chips: u32,
+    /// Topology kind.
+    pub topology: String,
+    /// Links (1 for a shared medium).
+    pub links: u32,
+    /// Link kind and settings, as described.
+    pub link: String,
+    /// CPU clock.
+    pub clock_mhz: u32,
+    /// Cores used.
+    pub cores_used: u32,
+    /// Kernel implementation.
+    pub kernel: String,
+}
+
+/// Headline figures (all simulated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Requests that generated every token.
+    pub requests_completed: u32,
+    /// Requests that ended early.
+    pub requests_failed: u32,
+    /// Prompt tokens processed.
+    pub prompt_tokens: u64,
+    /// Tokens generated.
+    pub tokens_generated: u64,
+    /// From the first arrival to the last token.
+    pub makespan: Duration,
+    /// Generated tokens per second over the makespan.
+    pub throughput_tok_s: f64,
+    /// Arrival to first token.
+    pub time_to_first_token: Distribution,
+    /// Between consecutive tokens of a request.
+    pub inter_token_latency: Distribution,
+    /// Arrival to end.
+    pub request_latency: Distribution,
+    /// Arrival to start (waiting for a free stream).
+    pub queue_wait: Distribution,
+    /// Events the engine processed.
+    pub events: u64,
+}
+
+/// One chip's use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChipResult {
+    /// Chip id.
+    pub chip: u32,
+    /// Replica.
+    pub replica: u32,
+    /// Stage.
+    pub stage: u32,
+    /// Rank in the stage.
+    pub rank: u32,
+    /// Time busy.
+    pub busy: Duration,
+    /// `busy / makespan`.
+    pub utilisation: f64,
+    /// Tasks run.
+    pub tasks: u64,
+    /// Operations performed.
+    pub counts: OpCounts,
+    /// Bytes held.
+    pub footprint: Footprint,
+    /// Where they live, and the SRAM budget.
+    pub placement: Placement,
+}
+
+/// One link's use.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkResult {
+    /// Link id.
+    pub link: u32,
+    /// Its ends, in words (`3-4`, or `shared medium`).
+    pub ends: String,
+    /// Bytes carried.
+    pub bytes: u64,
+    /// Messages (hops) carried.
+    pub messages: u64,
+    /// Time busy.
+    pub busy: Duration,
+    /// `busy / makespan`.
+    pub utilisation: f64,
+}
+
+/// The resource with the highest utilisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bottleneck {
+    /// `chip 3` or `link 2 (3-4)`.
+    pub resource: String,
+    /// Its utilisation.
+    pub utilisation: f64,
+    /// Why, in words.
+    pub explanation: String,
+}
+
+/// A calibration entry as used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationEntry {
+    /// Dotted key.
+    pub key: String,
+    /// Value, as written.
+    pub value: String,
+    /// Citation, derivation, or override origin.
+    pub source: String,
+}
+
+/// Builds the summary from the records.
+pub fn summarise(requests: &[RequestRecord], tokens: &[TokenRecord], events: u64) -> Summary {
+    let start = requests
+        .iter()
+        .map(|r| r.arrival)
+        .min()
+        .unwrap_or(Time::ZERO);
+    let end = requests.iter().map(|r| r.end).max().unwrap_or(Time::ZERO);
+    let makespan = end.checked_duration_since(start).unwrap_or(Duration::ZERO);
+    let span = |a: Time, b: Time| b.checked_duration_since(a).unwrap_or(Duration::ZERO);
+    let ttft: Vec<Duration> = requests
+        .iter()
+        .filter_map(|r| r.first_token.map(|t| span(r.arrival, t)))
+        .collect();
+    let mut itl = Vec::new();
+    let mut by_request: Vec<Vec<&TokenRecord>> = vec![Vec::new(); requests.len()];
+    for token in tokens {
+        if let Some(list) = by_request.get_mut(token.request as usize) {
+            list.push(token);
+        }
+    }
+    for list in &by_request {
+        for pair in list.windows(2) {
+            itl.push(span(pair[0].end, pair[1].end));
+        }
+    }
+    let latency: Vec<Duration> = requests.iter().map(|r| span(r.arrival, r.end)).collect();
+    let wait: Vec<Duration> = requests.iter().map(|r| span(r.arrival, r.start)).collect();
+    let generated = tokens.len() as u64;
+    let seconds = makespan.as_secs_f64();
+    Summary {
+        requests_completed: requests
+            .iter()
+            .filter(|r| r.outcome == crate::cluster::Outcome::Completed)
+            .count() as u32,
+        requests_failed: requests
+            .iter()
+            .filter(|r| r.outcome != crate::cluster::Outcome::Completed)
+            .count() as u32,
+        prompt_tokens: requests.iter().map(|r| u64::from(r.prompt_tokens)).sum(),
+        tokens_generated: generated,
+        makespan,
+        throughput_tok_s: if seconds > 0.0 {
+            generated as f64 / seconds
+        } else {
+            0.0
+        },
+        time_to_first_token: Distribution::of(&ttft),
+        inter_token_latency: Distribution::of(&itl),
+        request_latency: Distribution::of(&latency),
+        queue_wait: Distribution::of(&wait),
+        events,
+    }
+}

@@ -1,0 +1,439 @@
+//! One run, end to end: scenario -> model -> plan -> event simulation -> [`RunResult`].
+
+use std::path::PathBuf;
+
+use ruvsim_core::{footprint, Model, Shard};
+use ruvsim_topologies::{ChipVariant, LinkKind};
+use thiserror::Error;
+
+use crate::calibration::{Calibration, CalibrationError, Variant};
+use crate::chip::{CpuSetup, KernelKind};
+use crate::cluster::{Cluster, ClusterSetup, SimError};
+use crate::engine::Engine;
+use crate::link::{LinkConfig, LinkError, LinkModel};
+use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
+use crate::plan::{plan, precision_name, Plan, PlanError, PlanRequest};
+use crate::result::{
+    summarise, Bottleneck, CalibrationEntry, ChipResult, ClusterSummary, LinkResult, ModelSummary,
+    RunResult,
+};
+use crate::scenario::{Fidelity, LoadedScenario};
+use crate::tier::Tier;
+use crate::time::{Duration, Time};
+use crate::workload::{build_requests, Arrivals, WorkloadError};
+
+/// Options a command line adds to a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+    /// Replaces the scenario's fidelity.
+    pub fidelity: Option<Fidelity>,
+    /// Where model files are looked for first.
+    pub model_dir: Option<PathBuf>,
+    /// A calibration file applied after the scenario's own overrides.
+    pub calibration_file: Option<PathBuf>,
+    /// Most timeline spans to record (default 200,000).
+    pub timeline_limit: Option<usize>,
+}
+
+/// Why a run failed.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The model could not be prepared.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The calibration could not be built.
+    #[error("calibration: {0}")]
+    Calibration(#[from] CalibrationError),
+    /// The topology is invalid or cannot be wired.
+    #[error("cluster.topology: {0}")]
+    Topology(#[from] ruvsim_topologies::TopologyError),
+    /// The link settings are invalid.
+    #[error("cluster.link: {0}")]
+    Link(#[from] LinkError),
+    /// The workload is invalid.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// No plan fits.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The simulation failed.
+    #[error("simulation: {0}")]
+    Sim(#[from] SimError),
+    /// A file named by the scenario could not be read.
+    #[error("cannot read {file}: {reason}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The topology crate's name for a variant (for port limits).
+fn chip_variant(variant: Variant) -> ChipVariant {
+    match variant {
+        Variant::Esp32 => ChipVariant::Esp32,
+        Variant::Esp32S2 => ChipVariant::Esp32S2,
+        Variant::Esp32S3 => ChipVariant::Esp32S3,
+        Variant::Esp32C3 => ChipVariant::Esp32C3,
+        Variant::Esp32C6 => ChipVariant::Esp32C6,
+    }
+}
+
+fn link_kind(link: &LinkConfig) -> LinkKind {
+    match link {
+        LinkConfig::Spi(_) => LinkKind::Spi,
+        LinkConfig::Uart(_) => LinkKind::Uart,
+        LinkConfig::EspNow(_) => LinkKind::EspNow,
+    }
+}
+
+/// The calibration of a scenario: built-in table, scenario file and overrides, command-line file.
+pub fn calibration_for(
+    loaded: &LoadedScenario,
+    options: &RunOptions,
+) -> Result<Calibration, RunError> {
+    let spec = &loaded.scenario;
+    let mut calibration = Calibration::builtin(spec.cluster.variant);
+    if let Some(file) = &spec.calibration.file {
+        let path = loaded.dir.join(file);
+        apply_file(&mut calibration, &path)?;
+    }
+    if let Some(overrides) = &spec.calibration.overrides {
+        calibration.apply_override_table(
+            overrides,
+            &format!("{} [calibration.overrides]", loaded.file),
+        )?;
+    }
+    if let Some(path) = &options.calibration_file {
+        apply_file(&mut calibration, path)?;
+    }
+    Ok(calibration)
+}
+
+fn apply_file(calibration: &mut Calibration, path: &std::path::Path) -> Result<(), RunError> {
+    let text = std::fs::read_to_string(path).map_err(|e| RunError::Read {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    calibration.apply_overrides(&text, &path.display().to_string())?;
+    Ok(())
+}
+
+/// Runs a scenario.
+pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResult, RunError> {
+    let scenario = &loaded.scenario;
+    let seed = options.seed.unwrap_or(scenario.scenario.seed);
+    let fidelity = options.fidelity.unwrap_or(scenario.scenario.fidelity);
+    let functional = fidelity == Fidelity::Functional;
+    let prepared = prepare(
+        &scenario.model,
+        functional,
+        options.model_dir.as_deref(),
+        &loaded.dir,
+    )?;
+    let config = prepared.config;
+    let calibration = calibration_for(loaded, options)?;
+    let cluster_spec = &scenario.cluster;
+    let cpu_spec = cluster_spec.cpu.unwrap_or_default();
+    let cpu = CpuSetup {
+        clock_mhz: cpu_spec
+            .clock_mhz
+            .unwrap_or(calibration.cpu.default_clock_mhz),
+        cores_used: cpu_spec.cores_used.unwrap_or(calibration.cpu.cores),
+        kernel: cpu_spec.kernel.unwrap_or(KernelKind::Optimized),
+    };
+    let topology = cluster_spec.topology.build_relative_to(&loaded.dir)?;
+    let kind = link_kind(&cluster_spec.link);
+    topology.check_ports(chip_variant(cluster_spec.variant).port_budget(kind))?;
+    let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
+
+    let workload = &scenario.workload;
+    let replay_text = match &workload.arrivals {
+        Arrivals::Replay { file } => {
+            let path = resolve(file, None, &loaded.dir)?;
+            Some(std::fs::read_to_string(&path).map_err(|e| RunError::Read {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            })?)
+        }
+        _ => None,
+    };
+    let requests = build_requests(
+        workload,
+        seed,
+        config.vocab_size,
+        config.seq_len,
+        prepared.tokenizer.as_ref(),
+        replay_text.as_deref(),
+    )?;
+    let sampler = workload.sampling.to_sampler(config.vocab_size)?;
+    let parallelism = &scenario.parallelism;
+    let concurrency = match workload.arrivals {
+        Arrivals::ClosedLoop { concurrency } => Some(concurrency),
+        _ => None,
+    };
+    let streams_per_replica = parallelism
+        .streams_per_replica
+        .unwrap_or(match concurrency {
+            Some(c) => c.div_ceil(parallelism.replicas.max(1)),
+            None => 1,
+        });
+    let context_len = requests
+        .iter()
+        .map(|r| r.prompt.len() as u32 + r.new_tokens)
+        .max()
+        .unwrap_or(1);
+    let plan = plan(&PlanRequest {
+        config,
+        pipeline: parallelism.pipeline,
+        tensor: parallelism.tensor,
+        replicas: parallelism.replicas,
+        layers_per_stage: parallelism.layers_per_stage.as_deref(),
+        chips: topology.chips(),
+        streams_per_replica,
+        context_len,
+        sampler,
+        calibration: &calibration,
+        cpu,
+        memory: &cluster_spec.memory,
+    })?;
+
+    let model = match &prepared.bytes {
+        Some(bytes) if functional => Some(Model::parse(bytes).map_err(|e| {
+            RunError::Model(ModelError::Format {
+                file: prepared.source.clone(),
+                reason: e.to_string(),
+            })
+        })?),
+        _ => None,
+    };
+    let shared_medium = topology.is_shared_medium() || kind == LinkKind::EspNow;
+    let setup = ClusterSetup {
+        config,
+        plan: &plan,
+        topology: &topology,
+        link,
+        shared_medium,
+        calibration: &calibration,
+        cpu,
+        memory: &cluster_spec.memory,
+        sampler,
+        seed,
+        concurrency,
+        timeline_limit: options.timeline_limit.unwrap_or(200_000),
+    };
+    let mut cluster = Cluster::new(setup, model, requests)?;
+    let mut engine = Engine::new(cluster.resources());
+    cluster.prime(&mut engine)?;
+    engine
+        .run(&mut cluster, Time::MAX)
+        .map_err(SimError::from)?;
+    let events = engine.events();
+    let usage = engine.usage().to_vec();
+    let output = cluster.into_output()?;
+
+    let summary = summarise(&output.requests, &output.tokens, events);
+    let makespan = summary.makespan;
+    let utilisation = |busy: Duration| {
+        if makespan == Duration::ZERO {
+            0.0
+        } else {
+            busy.as_secs_f64() / makespan.as_secs_f64()
+        }
+    };
+    let chip_count = topology.chips();
+    let chips: Vec<ChipResult> = (0..chip_count)
+        .map(|chip| {
+            let role = plan.chip(chip);
+            ChipResult {
+                chip,
+                replica: chip / plan.chips_per_replica(),
+                stage: role.stage,
+                rank: role.rank,
+                busy: usage[chip as usize].busy,
+                utilisation: utilisation(usage[chip as usize].busy),
+                tasks: usage[chip as usize].tasks,
+                counts: output.chip_counts[chip as usize],
+                footprint: role.footprint,
+                placement: role.placement,
+            }
+        })
+        .collect();
+    let links: Vec<LinkResult> = output
+        .link_bytes
+        .iter()
+        .enumerate()
+        .map(|(link, &bytes)| {
+            let resource = chip_count as usize + link;
+            LinkResult {
+                link: link as u32,
+                ends: if shared_medium {
+                    "shared medium".into()
+                } else {
+                    link_ends(&topology, link as u32)
+                },
+                bytes,
+                messages: output.link_messages[link],
+                busy: usage[resource].busy,
+                utilisation: utilisation(usage[resource].busy),
+            }
+        })
+        .collect();
+    let bottleneck = find_bottleneck(&chips, &links, &plan, concurrency);
+    let texts = output
+        .requests
+        .iter()
+        .map(|r| {
+            prepared
+                .tokenizer
+                .as_ref()
+                .filter(|_| functional)
+                .and_then(|t| t.decode(&r.tokens).ok())
+        })
+        .collect();
+    Ok(RunResult {
+        scenario: scenario.scenario.name.clone(),
+        description: scenario.scenario.description.clone(),
+        seed,
+        fidelity,
+        tier: Tier::Simulated,
+        model: model_summary(&prepared)?,
+        cluster: ClusterSummary {
+            variant: cluster_spec.variant.display_name().into(),
+            chips: chip_count,
+            topology: topology.kind().into(),
+            links: links.len() as u32,
+            link: link_description(&cluster_spec.link),
+            clock_mhz: cpu.clock_mhz,
+            cores_used: cpu.cores_used,
+            kernel: match cpu.kernel {
+                KernelKind::PlainC => "plain C".into(),
+                KernelKind::Optimized => "optimized".into(),
+            },
+        },
+        plan,
+        summary,
+        requests: output.requests,
+        tokens: output.tokens,
+        chips,
+        links,
+        bottleneck,
+        texts,
+        calibration: calibration
+            .entries()
+            .map(|(key, entry)| CalibrationEntry {
+                key: key.to_string(),
+                value: entry.value.to_string(),
+                source: entry.source.to_string(),
+            })
+            .collect(),
+        timeline: output.timeline,
+        timeline_dropped: output.timeline_dropped,
+    })
+}
+
+fn model_summary(prepared: &PreparedModel) -> Result<ModelSummary, RunError> {
+    let config = prepared.config;
+    let weight_bytes = match &prepared.bytes {
+        Some(bytes) => bytes.len() as u64,
+        None => {
+            footprint(&config, &Shard::whole(&config), 1)
+                .map_err(|e| RunError::Sim(SimError::Core(e)))?
+                .weight_bytes
+        }
+    };
+    Ok(ModelSummary {
+        source: format!("{} ({})", prepared.source, precision_name(config.precision)),
+        config,
+        weight_bytes,
+        synthetic: prepared.synthetic,
+    })
+}
+
+fn link_ends(topology: &ruvsim_topologies::Topology, link: u32) -> String {
+    match topology.link_ends(link) {
+        Ok(ruvsim_topologies::LinkEnds::Pair(a, b)) => format!("{a}-{b}"),
+        Ok(ruvsim_topologies::LinkEnds::Shared { count, .. }) => format!("shared by {count} chips"),
+        Err(_) => "unknown".into(),
+    }
+}
+
+fn link_description(link: &LinkConfig) -> String {
+    match link {
+        LinkConfig::Spi(spi) => format!(
+            "SPI {} MHz, {} line(s), {:?}",
+            spi.clock_mhz, spi.lines, spi.mode
+        ),
+        LinkConfig::Uart(uart) => format!("UART {} baud", uart.baud),
+        LinkConfig::EspNow(radio) => format!(
+            "ESP-NOW {:?}, loss {}, up to {} attempts per packet",
+            radio.version, radio.loss, radio.max_attempts
+        ),
+    }
+}
+
+/// The busiest resource, and why it limits the run.
+fn find_bottleneck(
+    chips: &[ChipResult],
+    links: &[LinkResult],
+    plan: &Plan,
+    concurrency: Option<u32>,
+) -> Bottleneck {
+    let busiest_chip = chips.iter().max_by(|a, b| {
+        a.utilisation
+            .total_cmp(&b.utilisation)
+            .then(b.chip.cmp(&a.chip))
+    });
+    let busiest_link = links.iter().max_by(|a, b| {
+        a.utilisation
+            .total_cmp(&b.utilisation)
+            .then(b.link.cmp(&a.link))
+    });
+    let (resource, utilisation, what) = match (busiest_chip, busiest_link) {
+        (Some(c), Some(l)) if l.utilisation > c.utilisation => (
+            format!("link {} ({})", l.link, l.ends),
+            l.utilisation,
+            format!(
+                "it carries {} bytes in {} messages; transfers, not compute, set the pace",
+                l.bytes, l.messages
+            ),
+        ),
+        (Some(c), _) => (
+            format!("chip {} (stage {}, rank {})", c.chip, c.stage, c.rank),
+            c.utilisation,
+            format!(
+                "it holds layers {}..{} with weights in {:?}",
+                plan.chip(c.chip).shard.layers.start,
+                plan.chip(c.chip).shard.layers.end,
+                c.placement.weights
+            ),
+        ),
+        (None, Some(l)) => (format!("link {}", l.link), l.utilisation, String::new()),
+        (None, None) => ("none".into(), 0.0, String::new()),
+    };
+    let streams = plan.streams_per_replica;
+    let explanation = if utilisation < 0.5 && plan.pipeline > 1 {
+        format!(
+            "No resource is saturated (the busiest, {resource}, is busy {:.0}% of the time): \
+             decoding is sequential, so each stream's token must cross all {} stages before the \
+             next can start, and {streams} stream(s) per replica{} cannot keep every stage busy. \
+             More concurrent streams would raise throughput; a single stream cannot.",
+            utilisation * 100.0,
+            plan.pipeline,
+            concurrency.map_or(String::new(), |c| format!(" ({c} clients)")),
+        )
+    } else {
+        format!(
+            "{resource} is busy {:.0}% of the run: {what}.",
+            utilisation * 100.0
+        )
+    };
+    Bottleneck {
+        resource,
+        utilisation,
+        explanation,
+    }
+}
