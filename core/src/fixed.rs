@@ -89,6 +89,7 @@ const fn exp2_neg_table() -> [u32; 257] {
 
 /// 2^(-z) in Q30 for `z >= 0` in Q16: the integer part of `z` is a shift, the fraction is a
 /// 257-entry table with linear interpolation (relative error below 1e-6).
+#[inline(always)]
 pub fn exp2_neg_q30(z_q16: u64) -> u32 {
     let whole = z_q16 >> 16;
     if whole > 40 {

@@ -308,14 +308,15 @@ fn attention_scratch(config: &ModelConfig, shard: &Shard, context_len: u32) -> B
     let input = input_scratch(config, dim);
     if config.precision.is_integer() {
         input.plus(BufferSizes {
-            // queries, keys, values, attention output, rotary sine/cosine pairs
-            i32s: 2 * query + 2 * kv + head_size,
+            // queries, keys, values, attention output, rotary sine/cosine pairs, one head's
+            // weighted-value accumulators
+            i32s: 2 * query + 2 * kv + 2 * head_size,
             // quantised queries and attention output
             i8s: 2 * query,
             // per-head steps of queries and outputs, attended positions, output planes
             u32s: 2 * heads + positions + plane_words(config, query),
-            // scores / weights per position, and one head's output accumulators
-            i64s: positions + head_size,
+            // scores, then softmax weights, per position
+            i64s: positions,
             f32s: 0,
         })
     } else {
@@ -495,12 +496,29 @@ impl KvCache<'_> {
         }
     }
 
-    /// Index of the (layer, position, key/value head) entry; callers pass held layers and heads.
+    /// The cache slot of position `pos` (a ring buffer once positions exceed the slots).
+    #[inline]
+    pub fn slot(&self, pos: u32) -> usize {
+        if pos < self.slots {
+            pos as usize
+        } else {
+            (pos % self.slots) as usize
+        }
+    }
+
+    /// Where the entries of one (layer, key/value head) live: entry of position `pos` is
+    /// `base + slot(pos) * stride`. Callers pass held layers and heads.
+    pub fn head_entries(&self, layer: u32, kv_head: u32) -> (usize, usize) {
+        let stride = self.kv_heads.len() as usize;
+        let base = (layer - self.layers.start) as usize * self.slots as usize * stride
+            + (kv_head - self.kv_heads.start) as usize;
+        (base, stride)
+    }
+
+    /// Index of the (layer, position, key/value head) entry.
     pub fn entry(&self, layer: u32, pos: u32, kv_head: u32) -> usize {
-        let slot = (pos % self.slots) as usize;
-        ((layer - self.layers.start) as usize * self.slots as usize + slot)
-            * self.kv_heads.len() as usize
-            + (kv_head - self.kv_heads.start) as usize
+        let (base, stride) = self.head_entries(layer, kv_head);
+        base + self.slot(pos) * stride
     }
 }
 

@@ -153,10 +153,10 @@ pub(super) fn attention(
     let attended = pools.take_f32(n_q)?;
     let scale = libm::sqrtf(head_size as f32);
     for (i, head) in (heads.start..heads.end).enumerate() {
-        let kv_head = head / group;
+        let (base, stride) = kv.head_entries(layer, head / group);
         let query = &q[i * head_size..(i + 1) * head_size];
         for (score, &t) in scores.iter_mut().zip(positions) {
-            let entry = kv.entry(layer, t, kv_head);
+            let entry = base + kv.slot(t) * stride;
             let key = &kv.keys_f32[entry * head_size..(entry + 1) * head_size];
             let mut dot = 0.0f32;
             for (&a, &b) in query.iter().zip(key) {
@@ -168,7 +168,7 @@ pub(super) fn attention(
         let out = &mut attended[i * head_size..(i + 1) * head_size];
         out.iter_mut().for_each(|o| *o = 0.0);
         for (&a, &t) in scores.iter().zip(positions) {
-            let entry = kv.entry(layer, t, kv_head);
+            let entry = base + kv.slot(t) * stride;
             let value = &kv.values_f32[entry * head_size..(entry + 1) * head_size];
             for (o, &v) in out.iter_mut().zip(value) {
                 *o += a * v;

@@ -10,7 +10,7 @@ use crate::fixed::{
 };
 use crate::format::TensorKind;
 use crate::kernels::{
-    build_planes, matvec_grouped, matvec_q16, requantize, stored_value, IntInput,
+    build_planes, dot_lanes, matvec_grouped, matvec_q16, requantize, stored_value, IntInput,
 };
 use crate::model::Model;
 use crate::ops::OpCounts;
@@ -18,6 +18,10 @@ use crate::pattern::attended_positions;
 use crate::workspace::{plane_words, Buffers, KvCache, Span, FFN_GROUP};
 
 use super::Block;
+
+/// Fractional bits of an attention value weight (probability times value step, relative to the
+/// head's largest value step).
+const VALUE_WEIGHT_FRAC: u32 = 15;
 
 fn overflow(stage: &'static str) -> ExecError {
     ExecError::Overflow { stage }
@@ -119,11 +123,9 @@ fn grouped_input<'p>(
     Ok((IntInput { q, planes }, steps))
 }
 
+#[inline(always)]
 fn dot_i8_i8(a: &[i8], b: &[i8]) -> i32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| i32::from(x) * i32::from(y))
-        .sum()
+    dot_lanes(a, b, i16::from)
 }
 
 /// log2(e) / sqrt(head_size) in Q30: converts score differences to `exp2` arguments.
@@ -232,18 +234,18 @@ pub(super) fn attention(
 
     let q8 = pools.take_i8(n_q)?;
     let scores = pools.take_i64(n)?;
-    let out = pools.take_i64(head_size)?;
+    let out = pools.take_i32(head_size)?;
     let attended = pools.take_i32(n_q)?;
     let to_log2 = score_to_log2_q30(hs);
     for (i, head) in (heads.start..heads.end).enumerate() {
-        let kv_head = head / group;
+        let (base, stride) = kv.head_entries(layer, head / group);
         let slice = i * head_size..(i + 1) * head_size;
         let q_step = quantize_i8(&q[slice.clone()], &mut q8[slice.clone()]);
         let query = &q8[slice.clone()];
         // Scores as exact products: dot(q, k_t) * step(k_t); the query step is common.
         let mut max = i64::MIN;
         for (score, &t) in scores.iter_mut().zip(positions) {
-            let entry = kv.entry(layer, t, kv_head);
+            let entry = base + kv.slot(t) * stride;
             let key = &kv.keys_i8[entry * head_size..(entry + 1) * head_size];
             *score = i64::from(dot_i8_i8(query, key)) * i64::from(kv.key_steps[entry]);
             max = max.max(*score);
@@ -263,19 +265,33 @@ pub(super) fn attention(
         // Probabilities in Q20 through one reciprocal; sum >= 2^30 (the maximum's weight).
         let reciprocal = (1u64 << 63) / sum;
         let norm_shift = 63 - PROB_FRAC;
+        // Value weights p_t * step_t relative to the largest value step, in Q15: they sum to at
+        // most about 2^15, so the weighted sum of int8 values stays well inside i32.
+        let max_step = positions
+            .iter()
+            .map(|&t| kv.value_steps[base + kv.slot(t) * stride])
+            .max()
+            .unwrap_or(0);
         out.iter_mut().for_each(|o| *o = 0);
-        for (score, &t) in scores.iter().zip(positions) {
-            let p = (*score as u64 * reciprocal + (1 << (norm_shift - 1))) >> norm_shift;
-            let entry = kv.entry(layer, t, kv_head);
-            let weight = p as i64 * i64::from(kv.value_steps[entry]);
-            let value = &kv.values_i8[entry * head_size..(entry + 1) * head_size];
-            for (o, &v) in out.iter_mut().zip(value) {
-                *o += weight * i64::from(v);
+        if max_step > 0 {
+            // p * step <= 2^20 * max_step, so p * step * (2^40 / max_step) <= 2^60.
+            let step_reciprocal = (1u64 << 40) / u64::from(max_step);
+            let weight_shift = 40 + PROB_FRAC - VALUE_WEIGHT_FRAC;
+            for (score, &t) in scores.iter().zip(positions) {
+                let p = (*score as u64 * reciprocal + (1 << (norm_shift - 1))) >> norm_shift;
+                let entry = base + kv.slot(t) * stride;
+                let scaled = p * u64::from(kv.value_steps[entry]) * step_reciprocal;
+                let weight = ((scaled + (1 << (weight_shift - 1))) >> weight_shift) as i32;
+                let value = &kv.values_i8[entry * head_size..(entry + 1) * head_size];
+                for (o, &v) in out.iter_mut().zip(value) {
+                    *o += weight * i32::from(v);
+                }
             }
         }
+        let out_shift = VALUE_WEIGHT_FRAC + STEP_FRAC - ACT_FRAC;
         for (slot, &o) in attended[slice].iter_mut().zip(out.iter()) {
-            *slot = i32::try_from(round_shift_i64(o, PROB_FRAC + STEP_FRAC - ACT_FRAC))
-                .map_err(|_| overflow("attention output"))?;
+            let value = round_shift_i64(i64::from(o) * i64::from(max_step), out_shift);
+            *slot = i32::try_from(value).map_err(|_| overflow("attention output"))?;
         }
         *counts += counts::attend(config, n as u64);
     }
