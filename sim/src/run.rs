@@ -1,6 +1,8 @@
 //! One run, end to end: scenario -> model -> plan -> event simulation -> [`RunResult`].
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use ruvsim_core::{footprint, Model, Shard};
 use ruvsim_topologies::{ChipVariant, LinkKind};
@@ -35,6 +37,9 @@ pub struct RunOptions {
     pub calibration_file: Option<PathBuf>,
     /// Most timeline spans to record (default 200,000).
     pub timeline_limit: Option<usize>,
+    /// A counter the run adds every generated token to, for a progress indicator on another
+    /// thread (write-only: the simulation never reads it, so it cannot affect results).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// Why a run failed.
@@ -61,6 +66,9 @@ pub enum RunError {
     /// The simulation failed.
     #[error("simulation: {0}")]
     Sim(#[from] SimError),
+    /// A setting is invalid.
+    #[error("{0}")]
+    Invalid(String),
     /// A file named by the scenario could not be read.
     #[error("cannot read {file}: {reason}")]
     Read {
@@ -149,6 +157,15 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let kind = link_kind(&cluster_spec.link);
     topology.check_ports(chip_variant(cluster_spec.variant).port_budget(kind))?;
     let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
+    if let Some(gateway) = cluster_spec.gateway {
+        if gateway >= topology.chips() {
+            return Err(RunError::Invalid(format!(
+                "cluster.gateway = {gateway} is not a chip of this {}-chip topology (valid: 0..={})",
+                topology.chips(),
+                topology.chips() - 1
+            )));
+        }
+    }
 
     let workload = &scenario.workload;
     let replay_text = match &workload.arrivals {
@@ -223,7 +240,9 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         sampler,
         seed,
         concurrency,
+        gateway: cluster_spec.gateway,
         timeline_limit: options.timeline_limit.unwrap_or(200_000),
+        progress: options.progress.clone(),
     };
     let mut cluster = Cluster::new(setup, model, requests)?;
     let mut engine = Engine::new(cluster.resources());
@@ -274,6 +293,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
                     "shared medium".into()
                 } else {
                     link_ends(&topology, link as u32)
+                },
+                pair: match topology.link_ends(link as u32) {
+                    Ok(ruvsim_topologies::LinkEnds::Pair(a, b)) if !shared_medium => Some([a, b]),
+                    _ => None,
                 },
                 bytes,
                 messages: output.link_messages[link],

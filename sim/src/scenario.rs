@@ -164,6 +164,10 @@ pub struct ClusterSpec {
     /// Memory fitted on each board (default: no PSRAM, no flash model partition, no SD card).
     #[serde(default)]
     pub memory: MemorySetup,
+    /// The chip a host is attached to: prompts travel from it and generated tokens back to it over
+    /// the topology (default: none; requests appear at each replica's first stage).
+    #[serde(default)]
+    pub gateway: Option<u32>,
 }
 
 /// CPU settings, each optional.

@@ -263,3 +263,48 @@ fn a_model_too_large_fails_with_the_budget_error() {
         Ok(_) => panic!("f32 stories260K cannot fit one ESP32-S3's SRAM"),
     }
 }
+
+#[test]
+fn a_gateway_adds_the_trip_to_the_host() {
+    let without = run(&pipeline(5, 1, 2));
+    let mut with = pipeline(5, 1, 2);
+    with.scenario.cluster.gateway = Some(2);
+    let with = run(&with);
+    assert_eq!(
+        with.summary.tokens_generated,
+        without.summary.tokens_generated
+    );
+    assert!(with.summary.time_to_first_token.p50 > without.summary.time_to_first_token.p50);
+    assert!(with.summary.makespan > without.summary.makespan);
+    let mut bad = pipeline(5, 1, 2);
+    bad.scenario.cluster.gateway = Some(5);
+    let err = simulate(&bad, &RunOptions::default())
+        .err()
+        .expect("gateway 5 is outside 0..=4");
+    assert!(err.to_string().contains("cluster.gateway = 5"), "{err}");
+}
+
+#[test]
+fn lossy_radio_fails_requests_with_the_cause_and_never_loses_them() {
+    let radio = r#"{ kind = "espnow", loss = 0.6, max_attempts = 2 }"#;
+    let loaded = scenario(&format!(
+        "{SMALL_MODEL}[cluster]\nvariant = \"esp32s3\"\ntopology = {{ kind = \"chain\", chips = 5 }}\nlink = {radio}\n[parallelism]\npipeline = 5\n{}",
+        workload(2, 6, 8)
+    ));
+    let result = run(&loaded);
+    assert_eq!(result.requests.len(), 6);
+    assert!(
+        result.summary.requests_failed > 0,
+        "60% loss with 2 attempts must lose something"
+    );
+    for request in &result.requests {
+        if let ruvsim_sim::cluster::Outcome::Failed { reason } = &request.outcome {
+            assert!(reason.contains("lost on link"), "{reason}");
+        }
+    }
+    assert_eq!(
+        result.summary.requests_completed + result.summary.requests_failed,
+        6,
+        "every request ends, completed or failed"
+    );
+}

@@ -13,6 +13,8 @@ mod functional;
 mod kernel;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rand_chacha::rand_core::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -147,6 +149,8 @@ pub enum Work {
         link: u32,
         /// Message bytes.
         bytes: u32,
+        /// On the last hop of a generated token's way to the gateway: the token's record.
+        deliver: Option<u32>,
     },
 }
 
@@ -181,7 +185,6 @@ struct Stream {
     request: Option<u32>,
     generated: u32,
     token_start: Time,
-    failure: Option<String>,
 }
 
 /// Settings of a cluster run that are not in the plan.
@@ -208,8 +211,14 @@ pub struct ClusterSetup<'a> {
     pub seed: u64,
     /// Closed-loop concurrency, or `None` for open-loop arrivals.
     pub concurrency: Option<u32>,
+    /// The chip a host is attached to: prompts travel from it to their replica's first stage, and
+    /// every generated token travels back to it. `None`: requests appear at the first stage and
+    /// tokens count when chosen.
+    pub gateway: Option<u32>,
     /// Record at most this many timeline spans.
     pub timeline_limit: usize,
+    /// Counts generated tokens for a progress indicator (never read by the simulation).
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 /// The simulated cluster.
@@ -219,6 +228,10 @@ pub struct Cluster<'a, 'm> {
     chips: u32,
     requests: Vec<Request>,
     records: Vec<Option<RequestRecord>>,
+    /// Why each request failed, once something it needed was lost.
+    failures: Vec<Option<String>>,
+    /// Whether each request has ended.
+    ended: Vec<bool>,
     pending: VecDeque<u32>,
     next_request: u32,
     streams: Vec<Stream>,
@@ -279,6 +292,8 @@ impl<'a, 'm> Cluster<'a, 'm> {
             functional,
             chips,
             records: vec![None; requests.len()],
+            failures: vec![None; requests.len()],
+            ended: vec![false; requests.len()],
             requests,
             pending: VecDeque::new(),
             next_request: 0,
@@ -381,7 +396,6 @@ impl<'a, 'm> Cluster<'a, 'm> {
             request: Some(id),
             generated: 0,
             token_start: now,
-            failure: None,
         };
         self.records[id as usize] = Some(RequestRecord {
             id,
@@ -399,9 +413,17 @@ impl<'a, 'm> Cluster<'a, 'm> {
             let seed = rng::stream(self.setup.seed, Purpose::Sampling, u64::from(id)).next_u64();
             functional.start_request(stream, self.setup.sampler, seed);
         }
+        let uploaded = match self.setup.gateway {
+            Some(gateway) => {
+                let bytes = 4 * request.prompt.len() as u32;
+                let first = self.leader(replica, 0);
+                self.send_marked(engine, stream, gateway, first, bytes, &[], None)?
+            }
+            None => Vec::new(),
+        };
         let last = request.prompt.len() - 1;
         for (pos, &token) in request.prompt.iter().enumerate() {
-            self.schedule_token(engine, stream, pos as u32, token, pos == last, &[])?;
+            self.schedule_token(engine, stream, pos as u32, token, pos == last, &uploaded)?;
         }
         Ok(())
     }
@@ -546,6 +568,21 @@ impl<'a, 'm> Cluster<'a, 'm> {
         bytes: u32,
         after: &[TaskRef],
     ) -> Result<Vec<TaskRef>, SimError> {
+        self.send_marked(engine, ctx.stream, from, to, bytes, after, None)
+    }
+
+    /// [`Cluster::send`], marking the last hop as the delivery of token record `deliver`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_marked(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        from: u32,
+        to: u32,
+        bytes: u32,
+        after: &[TaskRef],
+        deliver: Option<u32>,
+    ) -> Result<Vec<TaskRef>, SimError> {
         if from == to {
             return Ok(after.to_vec());
         }
@@ -562,9 +599,10 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 self.setup.topology.link_id(at, next)?
             };
             let work = Work::Hop {
-                stream: ctx.stream,
+                stream,
                 link,
                 bytes,
+                deliver: if next == to { deliver } else { None },
             };
             current = vec![engine.add_task(self.chips + link, work, &current)?];
             at = next;
@@ -583,7 +621,8 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 flight,
                 ..
             } => {
-                if self.streams[stream as usize].failure.is_some() {
+                let request = self.streams[stream as usize].request;
+                if request.is_some_and(|id| self.failures[id as usize].is_some()) {
                     return Ok(Duration::ZERO);
                 }
                 let counts = match self.functional.as_mut() {
@@ -614,6 +653,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 stream,
                 link,
                 bytes,
+                deliver,
             } => {
                 self.link_bytes[link as usize] += u64::from(bytes);
                 self.link_messages[link as usize] += 1;
@@ -628,12 +668,18 @@ impl<'a, 'm> Cluster<'a, 'm> {
                         .link
                         .transfer_with_retries(u64::from(bytes), rng)?;
                     if let DeliveryOutcome::Failed { packet } = delivery.outcome {
-                        let state = &mut self.streams[stream as usize];
-                        state.failure.get_or_insert(format!(
-                            "message of {bytes} bytes lost on link {link}: packet {packet} failed \
-                             after {} attempts",
-                            delivery.attempts
-                        ));
+                        let request = match deliver {
+                            Some(index) => Some(self.tokens[index as usize].request),
+                            None => self.streams[stream as usize].request,
+                        };
+                        let failure = request.map(|id| &mut self.failures[id as usize]);
+                        failure.into_iter().for_each(|f| {
+                            f.get_or_insert(format!(
+                                "message of {bytes} bytes lost on link {link}: packet {packet} \
+                                 failed after {} attempts",
+                                delivery.attempts
+                            ));
+                        });
                     }
                     delivery.time
                 } else {
@@ -700,7 +746,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 "stream {stream} finished a token without a request"
             )));
         };
-        if let Some(reason) = state.failure {
+        if let Some(reason) = self.failures[id as usize].clone() {
             return self.finish_request(engine, stream, id, now, Outcome::Failed { reason });
         }
         self.tokens.push(TokenRecord {
@@ -711,35 +757,81 @@ impl<'a, 'm> Cluster<'a, 'm> {
             start: state.token_start,
             end: now,
         });
+        let record_index = (self.tokens.len() - 1) as u32;
+        if let Some(progress) = &self.setup.progress {
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
         let generated = state.generated + 1;
         let record = self.records[id as usize]
             .as_mut()
             .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
         record.generated = generated;
-        record.first_token.get_or_insert(now);
         let next_input = record.tokens.last().copied().unwrap_or(0);
         let wanted = self.requests[id as usize].new_tokens;
         let stream_state = &mut self.streams[stream as usize];
         stream_state.generated = generated;
         stream_state.token_start = now;
+        let replica = state.replica;
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        match self.setup.gateway {
+            Some(gateway) if gateway != last_leader => {
+                self.send_marked(
+                    engine,
+                    stream,
+                    last_leader,
+                    gateway,
+                    4,
+                    &[],
+                    Some(record_index),
+                )?;
+            }
+            _ => self.deliver(engine, record_index, now)?,
+        }
         if generated >= wanted {
-            return self.finish_request(engine, stream, id, now, Outcome::Completed);
+            // The stream is free for the next request; the request ends when its last token
+            // reaches the user.
+            self.streams[stream as usize].request = None;
+            return self.dispatch(engine, now);
         }
         // The chosen token travels back to the first stage, which embeds it.
-        let replica = state.replica;
-        let (from, to) = (
-            self.leader(replica, plan.pipeline - 1),
-            self.leader(replica, 0),
-        );
         let ctx = TokenGraph {
             stream,
             pos: pos + 1,
             flight: 0,
         };
-        let after = self.send(engine, &ctx, from, to, 4, &[])?;
+        let first_leader = self.leader(replica, 0);
+        let after = self.send(engine, &ctx, last_leader, first_leader, 4, &[])?;
         self.schedule_token(engine, stream, pos + 1, next_input, true, &after)
     }
 
+    /// Token record `index` reached the user at `now`; its request ends with its last token.
+    fn deliver(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        index: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        let token = &mut self.tokens[index as usize];
+        token.end = now;
+        let (id, position) = (token.request, token.index);
+        let record = self.records[id as usize]
+            .as_mut()
+            .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
+        if self.ended[id as usize] {
+            // A token lost on its way has already failed the request.
+            return Ok(());
+        }
+        if let Some(reason) = self.failures[id as usize].clone() {
+            return self.end_request(engine, id, now, Outcome::Failed { reason });
+        }
+        record.first_token.get_or_insert(now);
+        if position + 1 == self.requests[id as usize].new_tokens {
+            self.end_request(engine, id, now, Outcome::Completed)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a request that failed on `stream`, freeing the stream.
     fn finish_request(
         &mut self,
         engine: &mut Engine<Work, Timer>,
@@ -748,11 +840,23 @@ impl<'a, 'm> Cluster<'a, 'm> {
         now: Time,
         outcome: Outcome,
     ) -> Result<(), SimError> {
+        self.streams[stream as usize].request = None;
+        self.end_request(engine, id, now, outcome)
+    }
+
+    /// Records the end of request `id`; in a closed loop its client issues the next request.
+    fn end_request(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        id: u32,
+        now: Time,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
         if let Some(record) = self.records[id as usize].as_mut() {
             record.end = now;
             record.outcome = outcome;
         }
-        self.streams[stream as usize].request = None;
+        self.ended[id as usize] = true;
         if self.setup.concurrency.is_some() {
             self.issue_next(now);
         }
@@ -801,16 +905,20 @@ impl Process for Cluster<'_, '_> {
         now: Time,
         engine: &mut Engine<Work, Timer>,
     ) -> Result<(), EngineError> {
-        if let Work::Compute {
-            stream,
-            pos,
-            flight,
-            last: true,
-            kernel,
-            ..
-        } = task
-        {
-            self.token_done(engine, stream, pos, flight, kernel == Kernel::Sample, now)?;
+        match task {
+            Work::Compute {
+                stream,
+                pos,
+                flight,
+                last: true,
+                kernel,
+                ..
+            } => self.token_done(engine, stream, pos, flight, kernel == Kernel::Sample, now)?,
+            Work::Hop {
+                deliver: Some(index),
+                ..
+            } => self.deliver(engine, index, now)?,
+            _ => {}
         }
         Ok(())
     }
