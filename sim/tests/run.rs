@@ -278,9 +278,7 @@ fn a_gateway_adds_the_trip_to_the_host() {
     assert!(with.summary.makespan > without.summary.makespan);
     let mut bad = pipeline(5, 1, 2);
     bad.scenario.cluster.gateway = Some(5);
-    let err = simulate(&bad, &RunOptions::default())
-        .err()
-        .expect("gateway 5 is outside 0..=4");
+    let err = simulate(&bad, &RunOptions::default()).expect_err("gateway 5 is outside 0..=4");
     assert!(err.to_string().contains("cluster.gateway = 5"), "{err}");
 }
 
