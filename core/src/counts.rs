@@ -1,5 +1,5 @@
 //! Operation counts of the non-matrix pieces of the forward pass, shared by the kernels (which
-//! add them as they run) and by [`crate::predict`] (which adds them in closed form). Matrix
+//! add them as they run) and by [`crate::predict()`] (which adds them in closed form). Matrix
 //! products are counted in [`crate::kernels`].
 
 use crate::config::{ModelConfig, Precision};

@@ -1,6 +1,6 @@
 //! The ruvsim model format: layout constants, the tensor table, and the errors a reader reports.
 //! The normative description is `core/FORMAT.md`; [`crate::Model::parse`] reads it and
-//! [`crate::writer`] (feature `alloc`) writes it.
+//! the `writer` module (feature `alloc`) writes it.
 
 use thiserror::Error;
 

@@ -9,9 +9,9 @@
 //!   partition; f32 follows llama2.c's operation order.
 //! - [`Sampler`] chooses tokens (greedy, or temperature / top-k / top-p with a seeded ChaCha
 //!   stream).
-//! - [`predict`] and [`footprint`] give operation counts and memory from the configuration alone.
+//! - [`predict()`] and [`footprint()`] give operation counts and memory from the configuration alone.
 //!
-//! Feature `alloc` adds the writer ([`encode_model`]), synthetic models ([`synthetic_model`]) and
+//! Feature `alloc` adds the writer (`encode_model`), synthetic models (`synthetic_model`) and
 //! owned buffers; `std` adds the llama2.c import; `serde` derives serialisation of the
 //! configuration, operation and count types.
 #![no_std]

@@ -4,7 +4,7 @@ use core::ops::{Add, AddAssign};
 
 /// Work done by one or more kernels.
 ///
-/// Every kernel adds to an `OpCounts`; [`crate::predict`] computes the same value in closed form
+/// Every kernel adds to an `OpCounts`; [`crate::predict()`] computes the same value in closed form
 /// from the configuration alone, and the two must be equal. The simulator multiplies each field by
 /// a per-variant, per-precision cycle cost from its calibration tables.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

@@ -1,7 +1,7 @@
 //! Attention patterns: which cached positions a query at position `pos` attends to.
 //!
 //! [`attended_positions`] is the single source of truth: the attention kernels iterate it, and
-//! [`attended_count`] (used by [`crate::predict`]) is its closed form, tested to agree.
+//! [`attended_count`] (used by [`crate::predict()`]) is its closed form, tested to agree.
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};

@@ -13,7 +13,8 @@ use crate::pattern::attended_count;
 use crate::sample::{sample_counts, SamplerConfig};
 use crate::workspace::{check_unit_alignment, BufferSizes, Shard, Span, FFN_GROUP};
 
-/// One operation of partitioned execution, as [`crate::exec`] runs it and [`predict`] prices it.
+/// One operation of partitioned execution, as the functions of the same names run it and
+/// [`predict()`] prices it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Op {

@@ -1,7 +1,7 @@
 //! Choosing the next token from logits: greedy argmax (ties to the lowest index), or sampling
 //! with temperature, top-k and top-p from a seeded ChaCha stream, all in integer arithmetic so
 //! that a seed gives the same tokens on every target. Costs are data-independent, so
-//! [`crate::predict`] counts them exactly.
+//! [`crate::predict()`] counts them exactly.
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};

@@ -6,7 +6,7 @@
 //! runs whole layers; [`classify`] computes a slice of the logits. [`forward`] is just their
 //! composition, so any partition computes exactly what the unsplit pass computes.
 //!
-//! Every function adds what it did to an [`OpCounts`]; [`crate::predict`] gives the same counts in
+//! Every function adds what it did to an [`OpCounts`]; [`crate::predict()`] gives the same counts in
 //! closed form.
 
 mod float;
