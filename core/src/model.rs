@@ -19,7 +19,7 @@ struct TensorEntry {
 }
 
 /// A validated model: its configuration and zero-copy access to its tensors.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Model<'a> {
     config: ModelConfig,
     bytes: &'a [u8],
@@ -30,7 +30,7 @@ pub struct Model<'a> {
 /// model's precision plus one scale multiplier per row.
 ///
 /// The real value of a quantised weight is `q * multiplier(row) / 2^scale_shift`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct MatrixRef<'a> {
     precision: Precision,
     rows: u32,
@@ -76,6 +76,28 @@ impl<'a> MatrixRef<'a> {
     /// The shift shared by all row multipliers.
     pub fn scale_shift(&self) -> u32 {
         self.scale_shift
+    }
+}
+
+/// Shows the configuration and size, not the (possibly megabytes of) weights.
+impl core::fmt::Debug for Model<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Model")
+            .field("config", &self.config)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Shows the shape and precision, not the weights.
+impl core::fmt::Debug for MatrixRef<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MatrixRef")
+            .field("precision", &self.precision)
+            .field("rows", &self.rows)
+            .field("cols", &self.cols)
+            .field("scale_shift", &self.scale_shift)
+            .finish()
     }
 }
 

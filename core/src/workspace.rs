@@ -347,7 +347,6 @@ fn ffn_scratch(config: &ModelConfig, units: usize) -> BufferSizes {
 
 /// Caller-provided memory for a workspace, one slice per element type, each at least as long as
 /// [`BufferSizes::for_shard`] says.
-#[derive(Debug)]
 pub struct Buffers<'a> {
     /// `i8` memory.
     pub i8s: &'a mut [i8],
@@ -359,6 +358,26 @@ pub struct Buffers<'a> {
     pub u32s: &'a mut [u32],
     /// `f32` memory.
     pub f32s: &'a mut [f32],
+}
+
+impl Buffers<'_> {
+    /// The element counts of these buffers.
+    pub fn sizes(&self) -> BufferSizes {
+        BufferSizes {
+            i8s: self.i8s.len(),
+            i32s: self.i32s.len(),
+            i64s: self.i64s.len(),
+            u32s: self.u32s.len(),
+            f32s: self.f32s.len(),
+        }
+    }
+}
+
+/// Shows the lengths, not the contents.
+impl core::fmt::Debug for Buffers<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Buffers").field(&self.sizes()).finish()
+    }
 }
 
 impl<'a> Buffers<'a> {
@@ -465,7 +484,6 @@ impl<'a> Buffers<'a> {
 /// head's keys and values (int8 with a quantisation step per head and position for integer
 /// models, f32 for f32 models). Patterns that look back a bounded distance use the slots as a
 /// ring buffer.
-#[derive(Debug)]
 pub(crate) struct KvCache<'a> {
     pub layers: Span,
     pub kv_heads: Span,
@@ -540,13 +558,23 @@ pub(crate) fn check_request(
 }
 
 /// Everything one chip computes in: its shard, key/value cache and scratch memory.
-#[derive(Debug)]
 pub struct Workspace<'a> {
     pub(crate) config: ModelConfig,
     pub(crate) shard: Shard,
     pub(crate) context_len: u32,
     pub(crate) kv: KvCache<'a>,
     pub(crate) scratch: Buffers<'a>,
+}
+
+/// Shows what the workspace is for, not its memory.
+impl core::fmt::Debug for Workspace<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("shard", &self.shard)
+            .field("context_len", &self.context_len)
+            .field("kv_slots", &self.kv.slots)
+            .finish()
+    }
 }
 
 impl<'a> Workspace<'a> {
@@ -608,7 +636,7 @@ mod owned {
     /// Heap memory for one workspace (feature `alloc`): allocate once, then borrow a
     /// [`Workspace`] for each operation with [`OwnedWorkspace::workspace`]. The key/value cache
     /// persists between borrows.
-    #[derive(Clone, Debug)]
+    #[derive(Clone)]
     pub struct OwnedWorkspace {
         config: ModelConfig,
         shard: Shard,
@@ -618,6 +646,16 @@ mod owned {
         i64s: Vec<i64>,
         u32s: Vec<u32>,
         f32s: Vec<f32>,
+    }
+
+    /// Shows what the workspace is for, not its memory.
+    impl core::fmt::Debug for OwnedWorkspace {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("OwnedWorkspace")
+                .field("shard", &self.shard)
+                .field("context_len", &self.context_len)
+                .finish()
+        }
     }
 
     impl OwnedWorkspace {

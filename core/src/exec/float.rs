@@ -142,21 +142,23 @@ pub(super) fn attention(
     }
     *counts += counts::kv_write(config, u64::from(kv_heads.len()));
 
-    let positions = pools.take_u32(pos as usize + 1)?;
+    // Each attended position as its cache offset from a (layer, key/value head)'s first entry,
+    // the same for every head.
+    let offsets = pools.take_u32(pos as usize + 1)?;
     let mut n = 0;
     for t in attended_positions(&config.attention, pos) {
-        positions[n] = t;
+        offsets[n] = (kv.slot(t) * kv.kv_heads.len() as usize) as u32;
         n += 1;
     }
-    let positions = &positions[..n];
+    let offsets = &offsets[..n];
     let scores = pools.take_f32(n)?;
     let attended = pools.take_f32(n_q)?;
     let scale = libm::sqrtf(head_size as f32);
     for (i, head) in (heads.start..heads.end).enumerate() {
-        let (base, stride) = kv.head_entries(layer, head / group);
+        let base = kv.head_entries(layer, head / group).0;
         let query = &q[i * head_size..(i + 1) * head_size];
-        for (score, &t) in scores.iter_mut().zip(positions) {
-            let entry = base + kv.slot(t) * stride;
+        for (score, &offset) in scores.iter_mut().zip(offsets) {
+            let entry = base + offset as usize;
             let key = &kv.keys_f32[entry * head_size..(entry + 1) * head_size];
             let mut dot = 0.0f32;
             for (&a, &b) in query.iter().zip(key) {
@@ -167,8 +169,8 @@ pub(super) fn attention(
         softmax(scores);
         let out = &mut attended[i * head_size..(i + 1) * head_size];
         out.iter_mut().for_each(|o| *o = 0.0);
-        for (&a, &t) in scores.iter().zip(positions) {
-            let entry = base + kv.slot(t) * stride;
+        for (&a, &offset) in scores.iter().zip(offsets) {
+            let entry = base + offset as usize;
             let value = &kv.values_f32[entry * head_size..(entry + 1) * head_size];
             for (o, &v) in out.iter_mut().zip(value) {
                 *o += a * v;

@@ -224,13 +224,15 @@ pub(super) fn attention(
     }
     *counts += counts::kv_write(config, u64::from(kv_heads.len()));
 
-    let positions = pools.take_u32(pos as usize + 1)?;
+    // Each attended position as its cache offset from a (layer, key/value head)'s first entry,
+    // the same for every head.
+    let offsets = pools.take_u32(pos as usize + 1)?;
     let mut n = 0;
     for t in attended_positions(&config.attention, pos) {
-        positions[n] = t;
+        offsets[n] = (kv.slot(t) * kv.kv_heads.len() as usize) as u32;
         n += 1;
     }
-    let positions = &positions[..n];
+    let offsets = &offsets[..n];
 
     let q8 = pools.take_i8(n_q)?;
     let scores = pools.take_i64(n)?;
@@ -238,14 +240,14 @@ pub(super) fn attention(
     let attended = pools.take_i32(n_q)?;
     let to_log2 = score_to_log2_q30(hs);
     for (i, head) in (heads.start..heads.end).enumerate() {
-        let (base, stride) = kv.head_entries(layer, head / group);
+        let base = kv.head_entries(layer, head / group).0;
         let slice = i * head_size..(i + 1) * head_size;
         let q_step = quantize_i8(&q[slice.clone()], &mut q8[slice.clone()]);
         let query = &q8[slice.clone()];
         // Scores as exact products: dot(q, k_t) * step(k_t); the query step is common.
         let mut max = i64::MIN;
-        for (score, &t) in scores.iter_mut().zip(positions) {
-            let entry = base + kv.slot(t) * stride;
+        for (score, &offset) in scores.iter_mut().zip(offsets) {
+            let entry = base + offset as usize;
             let key = &kv.keys_i8[entry * head_size..(entry + 1) * head_size];
             *score = i64::from(dot_i8_i8(query, key)) * i64::from(kv.key_steps[entry]);
             max = max.max(*score);
@@ -267,9 +269,9 @@ pub(super) fn attention(
         let norm_shift = 63 - PROB_FRAC;
         // Value weights p_t * step_t relative to the largest value step, in Q15: they sum to at
         // most about 2^15, so the weighted sum of int8 values stays well inside i32.
-        let max_step = positions
+        let max_step = offsets
             .iter()
-            .map(|&t| kv.value_steps[base + kv.slot(t) * stride])
+            .map(|&offset| kv.value_steps[base + offset as usize])
             .max()
             .unwrap_or(0);
         out.iter_mut().for_each(|o| *o = 0);
@@ -277,9 +279,9 @@ pub(super) fn attention(
             // p * step <= 2^20 * max_step, so p * step * (2^40 / max_step) <= 2^60.
             let step_reciprocal = (1u64 << 40) / u64::from(max_step);
             let weight_shift = 40 + PROB_FRAC - VALUE_WEIGHT_FRAC;
-            for (score, &t) in scores.iter().zip(positions) {
+            for (score, &offset) in scores.iter().zip(offsets) {
                 let p = (*score as u64 * reciprocal + (1 << (norm_shift - 1))) >> norm_shift;
-                let entry = base + kv.slot(t) * stride;
+                let entry = base + offset as usize;
                 let scaled = p * u64::from(kv.value_steps[entry]) * step_reciprocal;
                 let weight = ((scaled + (1 << (weight_shift - 1))) >> weight_shift) as i32;
                 let value = &kv.values_i8[entry * head_size..(entry + 1) * head_size];
