@@ -246,26 +246,11 @@ fn flatten_override(
     Ok(())
 }
 
-/// Levenshtein edit distance between two keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 /// The candidate closest to `key` by edit distance (ties: the first in order).
 pub fn nearest_key<'a>(key: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     candidates
         .into_iter()
-        .map(|candidate| (edit_distance(key, candidate), candidate))
+        .map(|candidate| (strsim::damerau_levenshtein(key, candidate), candidate))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate.to_string())
 }
@@ -401,10 +386,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_basics() {
-        assert_eq!(edit_distance("mac_f32", "mac_f32"), 0);
-        assert_eq!(edit_distance("mac_f23", "mac_f32"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
+    fn nearest_key_by_edit_distance() {
         assert_eq!(
             nearest_key("cpu.max_clok_mhz", ["cpu.cores", "cpu.max_clock_mhz"]),
             Some("cpu.max_clock_mhz".to_string())
