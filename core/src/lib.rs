@@ -71,6 +71,9 @@ pub mod writer;
 #[cfg(feature = "alloc")]
 pub use writer::{encode_model, EncodeError};
 
+#[cfg(feature = "trace")]
+pub mod trace;
+
 #[cfg(feature = "std")]
 pub mod llama2c;
 #[cfg(feature = "std")]
