@@ -1,1 +1,178 @@
-//! ruvsim-reports.
+//! ruvsim-reports: turns a [`RunResult`] into a report folder.
+//!
+//! [`write_run_report`] writes, into one folder:
+//!
+//! | file | what |
+//! |---|---|
+//! | `report.html` | one self-contained page: scenario, plan, cluster, charts, claims check ([`html`]) |
+//! | `summary.csv`, `tokens.csv`, `chips.csv`, `links.csv` | tables with unit-bearing column names ([`csv`], `CSV.md`) |
+//! | `result.json` | the whole [`RunResult`], pretty-printed |
+//! | `timeline.json` | compute and transfer spans in the Chrome trace-event format ([`timeline`]) |
+//!
+//! Every figure carries its tier (measured / simulated / projected, from `RunResult::tier`); the
+//! reference documents' figures in the claims check are labelled `claimed`. The same result always
+//! gives byte-identical files: no clocks, no hash-map order, fixed float formatting.
+
+pub mod charts;
+pub mod claims;
+pub mod csv;
+pub(crate) mod format;
+pub mod html;
+pub mod select;
+pub mod summary;
+pub mod timeline;
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use ruvsim_sim::plan::ChipPlan;
+use ruvsim_sim::result::RunResult;
+use thiserror::Error;
+
+pub use summary::{summary_rows, SummaryRow, Unit};
+
+/// The files of a report folder, in the order [`write_run_report`] writes them.
+pub const REPORT_FILES: [&str; 7] = [
+    "report.html",
+    "summary.csv",
+    "tokens.csv",
+    "chips.csv",
+    "links.csv",
+    "result.json",
+    "timeline.json",
+];
+
+/// Why a report could not be written.
+#[derive(Debug, Error)]
+pub enum ReportError {
+    /// The folder could not be created.
+    #[error("cannot create the report folder {}: {source}", path.display())]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The system's reason.
+        source: io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The system's reason.
+        source: io::Error,
+    },
+    /// The result does not hold together (e.g. a result file edited by hand).
+    #[error("the run result is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+/// The plan of global chip `chip`, if the result's plan covers it.
+pub(crate) fn chip_plan(result: &RunResult, chip: u32) -> Option<&ChipPlan> {
+    let per_replica = result.plan.chips_per_replica();
+    if per_replica == 0 {
+        return None;
+    }
+    result.plan.chips.get((chip % per_replica) as usize)
+}
+
+/// Checks what the writers rely on: chips and links numbered in order, a plan for every chip,
+/// and the cluster summary agreeing with the lists.
+pub fn check_result(result: &RunResult) -> Result<(), ReportError> {
+    let fail = |reason: String| Err(ReportError::Inconsistent(reason));
+    let plan = &result.plan;
+    let per_replica = u64::from(plan.pipeline) * u64::from(plan.tensor);
+    if per_replica == 0 || plan.chips.len() as u64 != per_replica {
+        return fail(format!(
+            "the plan is pipeline {} x tensor {} but lists {} chips per replica",
+            plan.pipeline,
+            plan.tensor,
+            plan.chips.len()
+        ));
+    }
+    if result.chips.len() as u64 != u64::from(result.cluster.chips) {
+        return fail(format!(
+            "cluster.chips is {} but {} chip results are listed",
+            result.cluster.chips,
+            result.chips.len()
+        ));
+    }
+    if let Some((i, chip)) = result
+        .chips
+        .iter()
+        .enumerate()
+        .find(|(i, c)| c.chip as usize != *i)
+    {
+        return fail(format!("chip result {i} is numbered {}", chip.chip));
+    }
+    if let Some((i, link)) = result
+        .links
+        .iter()
+        .enumerate()
+        .find(|(i, l)| l.link as usize != *i)
+    {
+        return fail(format!("link result {i} is numbered {}", link.link));
+    }
+    let chips = result.chips.len() as u64;
+    if let Some(span) = result
+        .timeline
+        .iter()
+        .find(|s| u64::from(s.resource) >= chips + result.links.len() as u64)
+    {
+        return fail(format!(
+            "a timeline span names resource {}, but there are only {} chips and {} links",
+            span.resource,
+            chips,
+            result.links.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `contents` to `dir/name` through a buffer, returning the path.
+fn write_file(
+    dir: &Path,
+    name: &str,
+    contents: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> Result<PathBuf, ReportError> {
+    let path = dir.join(name);
+    let written = File::create(&path).and_then(|file| {
+        let mut out = BufWriter::new(file);
+        contents(&mut out)?;
+        out.flush()
+    });
+    written.map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+/// Writes `value` as pretty JSON followed by a newline.
+fn write_json<T: serde::Serialize, W: Write>(out: &mut W, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(io::Error::other)?;
+    out.write_all(b"\n")
+}
+
+/// Writes every file of [`REPORT_FILES`] into `dir` (created if missing) and returns their
+/// paths in that order.
+pub fn write_run_report(result: &RunResult, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    check_result(result)?;
+    fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(vec![
+        write_file(dir, REPORT_FILES[0], |out| {
+            out.write_all(html::render(result).as_bytes())
+        })?,
+        write_file(dir, REPORT_FILES[1], |out| csv::write_summary(result, out))?,
+        write_file(dir, REPORT_FILES[2], |out| csv::write_tokens(result, out))?,
+        write_file(dir, REPORT_FILES[3], |out| csv::write_chips(result, out))?,
+        write_file(dir, REPORT_FILES[4], |out| csv::write_links(result, out))?,
+        write_file(dir, REPORT_FILES[5], |out| write_json(out, result))?,
+        write_file(dir, REPORT_FILES[6], |out| {
+            write_json(out, &timeline::chrome_trace(result))
+        })?,
+    ])
+}

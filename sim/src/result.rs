@@ -146,6 +146,8 @@ pub struct LinkResult {
     pub link: u32,
     /// Its ends, in words (`3-4`, or `shared medium`).
     pub ends: String,
+    /// The two chips a point-to-point link joins (lower id first); `None` for a shared medium.
+    pub pair: Option<[u32; 2]>,
     /// Bytes carried.
     pub bytes: u64,
     /// Messages (hops) carried.

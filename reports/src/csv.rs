@@ -1,0 +1,262 @@
+//! CSV writers: `summary.csv`, `tokens.csv`, `chips.csv`, `links.csv`.
+//!
+//! Column names are stable and carry their unit (`busy_us`, `sram_used_bytes`); every row that is
+//! a figure has a `tier` column. Times are exact decimal microseconds (six decimals, i.e. whole
+//! picoseconds), fractions are written with Rust's shortest round-trip form, so the same result
+//! always gives the same bytes. Fields are quoted per RFC 4180 when they contain a comma, quote or
+//! line break. The columns are documented in `reports/CSV.md`; the `*_COLUMNS` constants here are
+//! the headers, in order.
+
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+use ruvsim_sim::plan::region_name;
+use ruvsim_sim::result::RunResult;
+
+use crate::chip_plan;
+use crate::format::micros;
+use crate::summary::summary_rows;
+
+/// Header of `summary.csv`.
+pub const SUMMARY_COLUMNS: &[&str] = &["figure", "value", "unit", "tier"];
+
+/// Header of `tokens.csv`.
+pub const TOKEN_COLUMNS: &[&str] = &[
+    "request",
+    "index",
+    "pos",
+    "stages",
+    "start_us",
+    "end_us",
+    "duration_us",
+    "tier",
+];
+
+/// Header of `chips.csv`.
+pub const CHIP_COLUMNS: &[&str] = &[
+    "chip",
+    "replica",
+    "stage",
+    "rank",
+    "embedding",
+    "layer_start",
+    "layer_end",
+    "head_start",
+    "head_end",
+    "ffn_unit_start",
+    "ffn_unit_end",
+    "vocab_start",
+    "vocab_end",
+    "busy_us",
+    "utilisation",
+    "tasks",
+    "mac_f32",
+    "mac_i8",
+    "mac_i4",
+    "xnor_words",
+    "attn_mac",
+    "lut",
+    "elementwise",
+    "weight_read_bytes",
+    "kv_read_bytes",
+    "kv_write_bytes",
+    "weights_bytes",
+    "kv_cache_bytes",
+    "activation_bytes",
+    "weights_region",
+    "kv_cache_region",
+    "sram_used_bytes",
+    "sram_budget_bytes",
+    "psram_used_bytes",
+    "flash_used_bytes",
+    "sd_used_bytes",
+    "tier",
+];
+
+/// Header of `links.csv`.
+pub const LINK_COLUMNS: &[&str] = &[
+    "link",
+    "ends",
+    "chip_a",
+    "chip_b",
+    "bytes",
+    "messages",
+    "busy_us",
+    "utilisation",
+    "tier",
+];
+
+/// A field, quoted when it contains a separator, quote or line break.
+fn quote(field: &str) -> Cow<'_, str> {
+    if field.contains([',', '"', '\n', '\r']) {
+        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(field)
+    }
+}
+
+/// Writes one record, terminated by `\n`.
+fn record<W: Write, S: AsRef<str>>(out: &mut W, fields: &[S]) -> io::Result<()> {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(quote(field.as_ref()).as_bytes())?;
+    }
+    out.write_all(b"\n")
+}
+
+/// `summary.csv`: the rows of [`summary_rows`].
+pub fn write_summary<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
+    record(out, SUMMARY_COLUMNS)?;
+    for row in summary_rows(result) {
+        record(
+            out,
+            &[
+                row.figure,
+                row.value.to_string(),
+                row.unit.label().to_string(),
+                row.tier.label().to_string(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// `tokens.csv`: every generated token, in the order they were chosen.
+pub fn write_tokens<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
+    record(out, TOKEN_COLUMNS)?;
+    let tier = result.tier.label();
+    for t in &result.tokens {
+        let duration = t.end.as_ps().saturating_sub(t.start.as_ps());
+        record(
+            out,
+            &[
+                t.request.to_string(),
+                t.index.to_string(),
+                t.pos.to_string(),
+                t.stages.to_string(),
+                micros(t.start.as_ps()),
+                micros(t.end.as_ps()),
+                micros(duration),
+                tier.to_string(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// `chips.csv`: every chip, with its share of the model, its use and its memory.
+pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
+    record(out, CHIP_COLUMNS)?;
+    let tier = result.tier.label();
+    for chip in &result.chips {
+        let shard = chip_plan(result, chip.chip).map(|p| p.shard);
+        let mut fields = vec![
+            chip.chip.to_string(),
+            chip.replica.to_string(),
+            chip.stage.to_string(),
+            chip.rank.to_string(),
+            shard.map_or(String::new(), |s| s.embedding.to_string()),
+        ];
+        match shard.map(|s| [s.layers, s.heads, s.ffn_units, s.vocab]) {
+            Some(spans) => {
+                for span in spans {
+                    fields.push(span.start.to_string());
+                    fields.push(span.end.to_string());
+                }
+            }
+            None => fields.resize(fields.len() + 8, String::new()),
+        }
+        let c = &chip.counts;
+        let f = &chip.footprint;
+        let p = &chip.placement;
+        fields.extend([
+            micros(chip.busy.as_ps()),
+            chip.utilisation.to_string(),
+            chip.tasks.to_string(),
+        ]);
+        fields.extend(
+            [
+                c.mac_f32,
+                c.mac_i8,
+                c.mac_i4,
+                c.xnor_words,
+                c.attn_mac,
+                c.lut,
+                c.elementwise,
+                c.weight_bytes,
+                c.kv_read_bytes,
+                c.kv_write_bytes,
+                f.weights_bytes,
+                f.kv_cache_bytes,
+                f.activation_bytes,
+            ]
+            .map(|v| v.to_string()),
+        );
+        fields.extend([
+            region_name(p.weights).to_string(),
+            region_name(p.kv_cache).to_string(),
+        ]);
+        fields.extend(
+            [
+                p.sram_used,
+                p.sram_budget,
+                p.psram_used,
+                p.flash_used,
+                p.sd_used,
+            ]
+            .map(|v| v.to_string()),
+        );
+        fields.push(tier.to_string());
+        record(out, &fields)?;
+    }
+    Ok(())
+}
+
+/// `links.csv`: every link (or the one shared medium).
+pub fn write_links<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
+    record(out, LINK_COLUMNS)?;
+    let tier = result.tier.label();
+    for link in &result.links {
+        let [a, b] = match link.pair {
+            Some([a, b]) => [a.to_string(), b.to_string()],
+            None => [String::new(), String::new()],
+        };
+        record(
+            out,
+            &[
+                link.link.to_string(),
+                link.ends.clone(),
+                a,
+                b,
+                link.bytes.to_string(),
+                link.messages.to_string(),
+                micros(link.busy.as_ps()),
+                link.utilisation.to_string(),
+                tier.to_string(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_follows_rfc_4180() {
+        assert_eq!(quote("plain"), "plain");
+        assert_eq!(quote("a,b"), "\"a,b\"");
+        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn records_join_fields_and_end_lines() {
+        let mut out = Vec::new();
+        record(&mut out, &["1", "shared, medium", ""]).unwrap();
+        assert_eq!(out, b"1,\"shared, medium\",\n");
+    }
+}

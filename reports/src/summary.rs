@@ -1,0 +1,141 @@
+//! The headline figures of a run as rows of (figure, value, unit, tier): the report's summary
+//! table, `summary.csv`, and the command line's terminal table and `--json` output.
+
+use ruvsim_sim::result::RunResult;
+use ruvsim_sim::stats::Distribution;
+use ruvsim_sim::tier::Tier;
+use ruvsim_sim::time::{Duration, PS_PER_MS};
+use serde::Serialize;
+
+use crate::format;
+
+/// Unit of a summary figure, as written in the `unit` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A whole number of things (requests, tokens, events).
+    Count,
+    /// Generated tokens per second.
+    TokPerS,
+    /// Milliseconds.
+    Ms,
+    /// Seconds.
+    S,
+    /// A fraction of the run's makespan, between 0 and 1.
+    Fraction,
+}
+
+impl Unit {
+    /// The label written in tables and CSV files.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unit::Count => "count",
+            Unit::TokPerS => "tok/s",
+            Unit::Ms => "ms",
+            Unit::S => "s",
+            Unit::Fraction => "fraction",
+        }
+    }
+}
+
+/// One headline figure.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SummaryRow {
+    /// What it is, in words; stable across versions (`throughput`, `inter-token latency p99`).
+    pub figure: String,
+    /// Its value in `unit`.
+    pub value: f64,
+    /// Its unit.
+    pub unit: Unit,
+    /// Where it comes from.
+    pub tier: Tier,
+}
+
+impl SummaryRow {
+    /// The value written for people: counts as integers, times to the microsecond, rates and
+    /// fractions to a sensible precision.
+    pub fn display_value(&self) -> String {
+        match self.unit {
+            Unit::Count => format::grouped(self.value as u64),
+            Unit::TokPerS => format::number(self.value),
+            Unit::Ms => format!("{:.3}", self.value),
+            Unit::S => format!("{:.6}", self.value),
+            Unit::Fraction => format::percent(self.value),
+        }
+    }
+}
+
+/// Milliseconds of a duration as a real number.
+fn ms(duration: Duration) -> f64 {
+    duration.as_ps() as f64 / PS_PER_MS as f64
+}
+
+/// The headline figures of `result`, in a fixed order, each with the result's tier.
+pub fn summary_rows(result: &RunResult) -> Vec<SummaryRow> {
+    let s = &result.summary;
+    let tier = result.tier;
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
+        figure: figure.to_string(),
+        value,
+        unit,
+        tier,
+    };
+    let mut rows = vec![
+        row("throughput", s.throughput_tok_s, Unit::TokPerS),
+        row("tokens generated", s.tokens_generated as f64, Unit::Count),
+        row("prompt tokens", s.prompt_tokens as f64, Unit::Count),
+        row(
+            "requests completed",
+            f64::from(s.requests_completed),
+            Unit::Count,
+        ),
+        row("requests failed", f64::from(s.requests_failed), Unit::Count),
+        row("makespan", s.makespan.as_secs_f64(), Unit::S),
+    ];
+    let distributions: [(&str, &Distribution); 4] = [
+        ("time to first token", &s.time_to_first_token),
+        ("inter-token latency", &s.inter_token_latency),
+        ("request latency", &s.request_latency),
+        ("queue wait", &s.queue_wait),
+    ];
+    for (name, d) in distributions {
+        if d.count == 0 {
+            continue;
+        }
+        rows.push(row(&format!("{name} mean"), ms(d.mean), Unit::Ms));
+        for (label, value) in [("p50", d.p50), ("p90", d.p90), ("p99", d.p99)] {
+            rows.push(row(&format!("{name} {label}"), ms(value), Unit::Ms));
+        }
+    }
+    rows.push(row(
+        "busiest resource utilisation",
+        result.bottleneck.utilisation,
+        Unit::Fraction,
+    ));
+    rows.push(row("engine events", s.events as f64, Unit::Count));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_values_follow_units() {
+        let row = |value, unit| SummaryRow {
+            figure: "x".into(),
+            value,
+            unit,
+            tier: Tier::Simulated,
+        };
+        assert_eq!(row(1234.0, Unit::Count).display_value(), "1,234");
+        assert_eq!(row(1.23456, Unit::Ms).display_value(), "1.235");
+        assert_eq!(row(0.875, Unit::Fraction).display_value(), "87.5%");
+        assert_eq!(row(11434.2, Unit::TokPerS).display_value(), "11,434");
+    }
+
+    #[test]
+    fn milliseconds_of_picoseconds() {
+        assert_eq!(ms(Duration::from_ps(2_500_000_000)), 2.5);
+    }
+}
