@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use ruvsim_core::llama2c::Checkpoint;
 use ruvsim_core::tokenizer::Tokenizer;
-use ruvsim_core::{encode_model, synthetic_model, AttentionPattern, Model, ModelConfig, Precision};
+use ruvsim_core::{
+    encode_model, synthetic_weights, AttentionPattern, F32Weights, Model, ModelConfig, Precision,
+};
 use thiserror::Error;
 
-use crate::scenario::{CustomShape, ModelSpec, ShapeSpec};
+use crate::scenario::{CustomShape, DraftSpec, ModelSpec, ShapeSpec};
 
 /// A model ready to simulate.
 pub struct PreparedModel {
@@ -23,6 +25,16 @@ pub struct PreparedModel {
     pub source: String,
     /// Whether the weights are random.
     pub synthetic: bool,
+    /// The speculative draft derived from the same weights, when asked for.
+    pub draft: Option<PreparedDraft>,
+}
+
+/// A draft model derived from the target's weights.
+pub struct PreparedDraft {
+    /// Its configuration.
+    pub config: ModelConfig,
+    /// The draft in the ruvsim format (absent when weights are not needed).
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// Why a model could not be prepared.
@@ -73,6 +85,9 @@ pub enum ModelError {
         /// Why.
         reason: String,
     },
+    /// A draft cannot be derived from this model.
+    #[error("speculative.draft: {0}")]
+    Draft(String),
     /// The configuration is invalid or the model could not be written.
     #[error("model: {0}")]
     Invalid(String),
@@ -179,14 +194,78 @@ fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
     })
 }
 
-/// Prepares the model of a scenario; `weights_needed` is false in timing fidelity.
+/// The draft's configuration: the target's first `layers` layers at `precision`.
+pub fn draft_config(target: &ModelConfig, spec: &DraftSpec) -> Result<ModelConfig, ModelError> {
+    let layers = spec.layers.unwrap_or(target.n_layers);
+    if layers == 0 || layers > target.n_layers {
+        return Err(ModelError::Draft(format!(
+            "layers = {layers} must be from 1 to the target's {} layers",
+            target.n_layers
+        )));
+    }
+    Ok(ModelConfig {
+        n_layers: layers,
+        precision: spec.precision.unwrap_or(target.precision),
+        ..*target
+    })
+}
+
+/// The first `layers` layers of `weights` (with the embedding, final norm and classifier).
+fn truncate_layers(weights: &F32Weights, config: &ModelConfig, layers: u32) -> F32Weights {
+    let (dim, hidden, kv) = (
+        config.dim as usize,
+        config.hidden_dim as usize,
+        config.kv_dim() as usize,
+    );
+    let keep = |tensor: &Vec<f32>, per_layer: usize| tensor[..per_layer * layers as usize].to_vec();
+    F32Weights {
+        token_embedding: weights.token_embedding.clone(),
+        rms_att: keep(&weights.rms_att, dim),
+        wq: keep(&weights.wq, dim * dim),
+        wk: keep(&weights.wk, kv * dim),
+        wv: keep(&weights.wv, kv * dim),
+        wo: keep(&weights.wo, dim * dim),
+        rms_ffn: keep(&weights.rms_ffn, dim),
+        w1: keep(&weights.w1, hidden * dim),
+        w2: keep(&weights.w2, dim * hidden),
+        w3: keep(&weights.w3, hidden * dim),
+        rms_final: weights.rms_final.clone(),
+        wcls: weights.wcls.clone(),
+    }
+}
+
+/// Encodes `weights` as the target (`config`) and, when asked, as the derived draft.
+fn encode_with_draft(
+    config: &ModelConfig,
+    weights: &F32Weights,
+    draft: Option<&DraftSpec>,
+) -> Result<(Vec<u8>, Option<PreparedDraft>), ModelError> {
+    let invalid = |e: ruvsim_core::EncodeError| ModelError::Invalid(e.to_string());
+    let bytes = encode_model(config, weights).map_err(invalid)?;
+    let draft = match draft {
+        Some(spec) => {
+            let draft_config = draft_config(config, spec)?;
+            let draft_weights = truncate_layers(weights, config, draft_config.n_layers);
+            Some(PreparedDraft {
+                config: draft_config,
+                bytes: Some(encode_model(&draft_config, &draft_weights).map_err(invalid)?),
+            })
+        }
+        None => None,
+    };
+    Ok((bytes, draft))
+}
+
+/// Prepares the model of a scenario (and its speculative draft, when `draft` is given);
+/// `weights_needed` is false in timing fidelity.
 pub fn prepare(
     spec: &ModelSpec,
+    draft: Option<&DraftSpec>,
     weights_needed: bool,
     model_dir: Option<&Path>,
     scenario_dir: &Path,
 ) -> Result<PreparedModel, ModelError> {
-    let (config, bytes, tokenizer_file, source, synthetic) = match spec {
+    let (config, bytes, tokenizer_file, source, synthetic, prepared_draft) = match spec {
         ModelSpec::Synthetic {
             shape,
             seed,
@@ -194,25 +273,27 @@ pub fn prepare(
             attention,
         } => {
             let config = shape_config(shape, *precision, *attention)?;
-            let bytes = if weights_needed {
-                Some(
-                    synthetic_model(&config, *seed)
-                        .map_err(|e| ModelError::Invalid(e.to_string()))?,
-                )
+            let (bytes, prepared_draft) = if weights_needed {
+                let weights = synthetic_weights(&config, *seed)
+                    .map_err(|e| ModelError::Invalid(e.to_string()))?;
+                let (bytes, draft) = encode_with_draft(&config, &weights, draft)?;
+                (Some(bytes), draft)
             } else {
-                None
+                let draft = match draft {
+                    Some(spec) => Some(PreparedDraft {
+                        config: draft_config(&config, spec)?,
+                        bytes: None,
+                    }),
+                    None => None,
+                };
+                (None, draft)
             };
             let name = match shape {
                 ShapeSpec::Preset(name) => name.clone(),
                 ShapeSpec::Custom(_) => "custom shape".into(),
             };
-            (
-                config,
-                bytes,
-                None,
-                format!("synthetic {name}, seed {seed}"),
-                true,
-            )
+            let source = format!("synthetic {name}, seed {seed}");
+            (config, bytes, None, source, true, prepared_draft)
         }
         ModelSpec::File { path, tokenizer } => {
             let file = resolve(path, model_dir, scenario_dir)?;
@@ -223,13 +304,15 @@ pub fn prepare(
                     reason: e.to_string(),
                 })?
                 .config();
-            (
-                config,
-                Some(bytes),
-                tokenizer.clone(),
-                file.display().to_string(),
-                false,
-            )
+            if draft.is_some() {
+                return Err(ModelError::Draft(
+                    "a draft is derived from f32 weights, which a ruvsim model file no longer \
+                     holds; use a synthetic or llama2c model source"
+                        .into(),
+                ));
+            }
+            let source = file.display().to_string();
+            (config, Some(bytes), tokenizer.clone(), source, false, None)
         }
         ModelSpec::Llama2c {
             path,
@@ -247,13 +330,19 @@ pub fn prepare(
                 attention: *attention,
                 ..checkpoint.config(*precision)
             };
-            let bytes = encode_model(&config, &checkpoint.weights)
-                .map_err(|e| ModelError::Invalid(e.to_string()))?;
+            let (bytes, prepared_draft) = encode_with_draft(&config, &checkpoint.weights, draft)?;
             let source = format!(
                 "llama2.c checkpoint {} quantised to {precision:?}",
                 file.display()
             );
-            (config, Some(bytes), tokenizer.clone(), source, false)
+            (
+                config,
+                Some(bytes),
+                tokenizer.clone(),
+                source,
+                false,
+                prepared_draft,
+            )
         }
     };
     let tokenizer = match tokenizer_file {
@@ -277,5 +366,6 @@ pub fn prepare(
         tokenizer,
         source,
         synthetic,
+        draft: prepared_draft,
     })
 }

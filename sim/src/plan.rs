@@ -50,6 +50,8 @@ pub struct PlanRequest<'a> {
     pub cpu: CpuSetup,
     /// Memory fitted on each board.
     pub memory: &'a MemorySetup,
+    /// A speculative draft model, run whole on one extra chip per replica.
+    pub draft: Option<ModelConfig>,
 }
 
 /// One chip of a replica.
@@ -86,6 +88,17 @@ pub struct Plan {
     pub stages: Vec<Span>,
     /// The chips of one replica, index `stage * tensor + rank` (every replica is the same).
     pub chips: Vec<ChipPlan>,
+    /// The speculative draft's chip (one per replica, after every replica's chips), if any.
+    pub draft: Option<DraftPlan>,
+}
+
+/// The chip that runs a replica's speculative draft model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DraftPlan {
+    /// The draft model's configuration.
+    pub config: ModelConfig,
+    /// What the draft chip holds (the whole draft model), its bytes and time per token.
+    pub chip: ChipPlan,
 }
 
 impl Plan {
@@ -99,9 +112,22 @@ impl Plan {
         replica * self.chips_per_replica() + stage * self.tensor + rank
     }
 
+    /// Chips running the target model (every replica's pipeline).
+    pub fn target_chips(&self) -> u32 {
+        self.replicas * self.chips_per_replica()
+    }
+
+    /// The draft chip of `replica`, when the plan has a draft.
+    pub fn draft_chip(&self, replica: u32) -> Option<u32> {
+        self.draft.as_ref().map(|_| self.target_chips() + replica)
+    }
+
     /// The plan of global chip `chip`.
     pub fn chip(&self, chip: u32) -> &ChipPlan {
-        &self.chips[(chip % self.chips_per_replica()) as usize]
+        match &self.draft {
+            Some(draft) if chip >= self.target_chips() => &draft.chip,
+            _ => &self.chips[(chip % self.chips_per_replica()) as usize],
+        }
     }
 }
 
@@ -110,8 +136,9 @@ impl Plan {
 pub enum PlanError {
     /// The parallelism does not use exactly the topology's chips.
     #[error(
-        "the topology has {chips} chips but parallelism uses {needed} (pipeline {pipeline} x \
-         tensor {tensor} x replicas {replicas}); make them equal"
+        "the topology has {chips} chips but parallelism uses {needed} ((pipeline {pipeline} x \
+         tensor {tensor}{}) x replicas {replicas}); make them equal",
+        if *.draft { " + 1 draft chip" } else { "" }
     )]
     ChipCount {
         /// Chips in the topology.
@@ -124,6 +151,8 @@ pub enum PlanError {
         tensor: u32,
         /// Replicas.
         replicas: u32,
+        /// Whether each replica has a draft chip.
+        draft: bool,
     },
     /// A parallelism setting is impossible for the model.
     #[error("parallelism.{key} = {value}: {reason}")]
@@ -199,8 +228,9 @@ struct Misfit {
 
 /// Makes a plan, or explains why none fits.
 pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
-    let needed =
-        u64::from(request.pipeline) * u64::from(request.tensor) * u64::from(request.replicas);
+    let per_replica = u64::from(request.pipeline) * u64::from(request.tensor)
+        + u64::from(request.draft.is_some());
+    let needed = per_replica * u64::from(request.replicas);
     if needed != u64::from(request.chips) {
         return Err(PlanError::ChipCount {
             chips: request.chips,
@@ -208,6 +238,7 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
             pipeline: request.pipeline,
             tensor: request.tensor,
             replicas: request.replicas,
+            draft: request.draft.is_some(),
         });
     }
     request
@@ -259,6 +290,13 @@ fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
             Err(misfit) => return Ok(Err(misfit)),
         }
     }
+    let draft = match request.draft {
+        Some(config) => match draft_chip(request, config)? {
+            Ok(chip) => Some(DraftPlan { config, chip }),
+            Err(misfit) => return Ok(Err(misfit)),
+        },
+        None => None,
+    };
     Ok(Ok(Plan {
         pipeline: request.pipeline,
         tensor: request.tensor,
@@ -267,6 +305,7 @@ fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
         context_len: request.context_len,
         stages,
         chips,
+        draft,
     }))
 }
 
@@ -389,6 +428,30 @@ pub fn shard_of(
     }
 }
 
+/// The draft chip: the whole draft model, or the reason it does not fit.
+fn draft_chip(
+    request: &PlanRequest,
+    config: ModelConfig,
+) -> Result<Result<ChipPlan, Misfit>, PlanError> {
+    let draft_request = PlanRequest {
+        config,
+        pipeline: 1,
+        tensor: 1,
+        draft: None,
+        layers_per_stage: None,
+        ..request.clone()
+    };
+    let whole = Span::new(0, config.n_layers);
+    match stage_chips(&draft_request, 0, whole)? {
+        Ok(mut chips) => Ok(Ok(chips.remove(0))),
+        Err(misfit) => Ok(Err(Misfit {
+            chip: request.pipeline * request.tensor,
+            stage: request.pipeline,
+            ..misfit
+        })),
+    }
+}
+
 /// The chips of one stage, or the first that does not fit.
 fn stage_chips(
     request: &PlanRequest,
@@ -493,7 +556,14 @@ fn explain(request: &PlanRequest, misfit: Misfit) -> PlanError {
         chip: misfit.chip,
         stage: misfit.stage,
         rank: misfit.rank,
-        layers: format!("{}..{}", misfit.layers.start, misfit.layers.end),
+        layers: if misfit.stage == request.pipeline {
+            format!(
+                "{}..{} of the speculative draft",
+                misfit.layers.start, misfit.layers.end
+            )
+        } else {
+            format!("{}..{}", misfit.layers.start, misfit.layers.end)
+        },
         item: item_name(misfit.over.item).to_string(),
         region: region_name(misfit.over.region).to_string(),
         needed: misfit.over.needed,
@@ -656,6 +726,7 @@ mod tests {
                 kernel: KernelKind::Optimized,
             },
             memory,
+            draft: None,
         }
     }
 

@@ -46,11 +46,13 @@ pub enum Purpose {
     SyntheticModel,
     /// Latency jitter of links.
     Jitter,
+    /// Assumed acceptance of draft tokens in timing-fidelity speculative decoding.
+    Speculation,
 }
 
 impl Purpose {
     /// Every purpose, in id order.
-    pub const ALL: [Purpose; 8] = [
+    pub const ALL: [Purpose; 9] = [
         Purpose::Arrivals,
         Purpose::LinkLoss,
         Purpose::Faults,
@@ -59,6 +61,7 @@ impl Purpose {
         Purpose::Workload,
         Purpose::SyntheticModel,
         Purpose::Jitter,
+        Purpose::Speculation,
     ];
 
     /// The stable numeric id used in stream derivation.
@@ -72,6 +75,7 @@ impl Purpose {
             Purpose::Workload => 6,
             Purpose::SyntheticModel => 7,
             Purpose::Jitter => 8,
+            Purpose::Speculation => 9,
         }
     }
 }

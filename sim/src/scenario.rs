@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::calibration::Variant;
 use crate::chip::KernelKind;
+use crate::energy::EnergySpec;
+use crate::gated::GatedSpec;
 use crate::link::LinkConfig;
 use crate::memory::MemorySetup;
 use crate::toml_error::{from_toml_str, TomlError};
@@ -35,6 +37,42 @@ pub struct Scenario {
     /// Calibration overrides.
     #[serde(default)]
     pub calibration: CalibrationSpec,
+    /// Speculative decoding with a draft model on its own chip per replica.
+    #[serde(default)]
+    pub speculative: Option<SpeculativeSpec>,
+    /// Rest state between tasks and the battery, for the energy figures.
+    #[serde(default)]
+    pub energy: EnergySpec,
+    /// An event-gated experiment (`ruvsim gated`): sensor events, a gate, a polling baseline.
+    #[serde(default)]
+    pub gated: Option<GatedSpec>,
+}
+
+/// `[speculative]`: a draft model proposes `k` tokens, the target verifies them in one pass.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpeculativeSpec {
+    /// Draft tokens proposed per round (at least 1).
+    pub k: u32,
+    /// How the draft is derived from the target's weights.
+    #[serde(default)]
+    pub draft: DraftSpec,
+    /// Timing fidelity only: the assumed probability that each draft token is accepted (no
+    /// computation runs, so acceptance cannot be measured; the report says it was assumed).
+    #[serde(default)]
+    pub acceptance: Option<f64>,
+}
+
+/// The draft: the target's own weights, with fewer layers and/or a lower precision.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftSpec {
+    /// Keep the first `layers` layers (default: all).
+    #[serde(default)]
+    pub layers: Option<u32>,
+    /// Precision of the draft (default: the target's).
+    #[serde(default)]
+    pub precision: Option<Precision>,
 }
 
 /// `[scenario]`: what the scenario is called and how it is run.
@@ -68,7 +106,11 @@ pub enum Fidelity {
 
 /// A model shape: a named preset or explicit dimensions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "a shape: a preset name (stories260k, stories15m, stories42m, stories110m) or { dim, \
+                 hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len, shared_classifier }"
+)]
 pub enum ShapeSpec {
     /// A preset name: `stories260k`, `stories15m`, `stories42m`, `stories110m`.
     Preset(String),

@@ -176,6 +176,32 @@ impl<'m> Functional<'m> {
                 let slice = slice_mut(&mut f.logits, vocab);
                 classify(model, &mut ws, vocab, f.hidden.as_ref(), slice, &mut counts)?;
             }
+            Kernel::Forward { sample } => {
+                let config = *model.config();
+                let mut ws = self.workspaces[index].workspace()?;
+                embed(model, f.token, f.hidden.as_mut(), &mut counts)?;
+                let layers = Span::new(0, config.n_layers);
+                run_layers(model, &mut ws, layers, pos, f.hidden.as_mut(), &mut counts)?;
+                if sample {
+                    let vocab = Span::new(0, config.vocab_size);
+                    classify(
+                        model,
+                        &mut ws,
+                        vocab,
+                        f.hidden.as_ref(),
+                        f.logits.as_mut(),
+                        &mut counts,
+                    )?;
+                    let sampler = self.samplers[stream as usize].as_mut().ok_or_else(|| {
+                        SimError::Internal(format!("stream {stream} drafts without a request"))
+                    })?;
+                    sampled = Some(
+                        sampler
+                            .sample(f.logits.as_ref(), &mut counts)
+                            .map_err(ExecError::from)?,
+                    );
+                }
+            }
             Kernel::Sample => {
                 let sampler = self.samplers[stream as usize].as_mut().ok_or_else(|| {
                     SimError::Internal(format!("stream {stream} samples without a request"))

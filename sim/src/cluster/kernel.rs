@@ -37,6 +37,12 @@ pub enum Kernel {
     Classify(Span),
     /// Choose the next token (last stage's leader).
     Sample,
+    /// The whole model on one chip for one token: embed and every layer, then (with `sample`)
+    /// the classifier and the token choice. A speculative draft chip runs this.
+    Forward {
+        /// Whether the classifier runs and a token is chosen.
+        sample: bool,
+    },
 }
 
 impl Kernel {
@@ -68,6 +74,17 @@ impl Kernel {
             }
             Kernel::Classify(vocab) => predict(config, &Op::Classify { vocab }, pos)?,
             Kernel::Sample => predict(config, &Op::Sample(sampler), pos)?,
+            Kernel::Forward { sample } => {
+                let layers = Span::new(0, config.n_layers);
+                let mut counts = predict(config, &Op::Embed, pos)?
+                    + predict(config, &Op::Layers { layers }, pos)?;
+                if sample {
+                    let vocab = Span::new(0, config.vocab_size);
+                    counts += predict(config, &Op::Classify { vocab }, pos)?
+                        + predict(config, &Op::Sample(sampler), pos)?;
+                }
+                counts
+            }
         })
     }
 
@@ -85,6 +102,8 @@ impl Kernel {
             Kernel::Combine { layer, block, .. } => format!("L{layer} combine {block:?}"),
             Kernel::Classify(v) => format!("classify {}..{}", v.start, v.end),
             Kernel::Sample => "sample".into(),
+            Kernel::Forward { sample: true } => "draft token".into(),
+            Kernel::Forward { sample: false } => "draft context".into(),
         }
     }
 }

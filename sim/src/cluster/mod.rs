@@ -11,6 +11,7 @@
 
 mod functional;
 mod kernel;
+mod speculative;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,8 @@ use thiserror::Error;
 
 pub use functional::Functional;
 pub use kernel::Kernel;
+use speculative::{assumed_acceptance, measured_acceptance, Round};
+pub use speculative::{Speculation, SpeculationStats};
 
 use crate::calibration::Calibration;
 use crate::chip::{step_time, ChipError, CpuSetup};
@@ -147,6 +150,8 @@ pub enum Work {
         stream: u32,
         /// Link id (or the shared radio channel).
         link: u32,
+        /// Sending and receiving chip of this hop.
+        ends: [u32; 2],
         /// Message bytes.
         bytes: u32,
         /// On the last hop of a generated token's way to the gateway: the token's record.
@@ -176,6 +181,12 @@ pub struct TimelineSpan {
     pub kernel: Option<Kernel>,
     /// Transfer bytes (0 for compute).
     pub bytes: u32,
+    /// Context position of the token a compute span works on (`None` for a transfer).
+    #[serde(default)]
+    pub pos: Option<u32>,
+    /// Sending and receiving chip of a transfer hop (`None` for compute).
+    #[serde(default)]
+    pub hop: Option<[u32; 2]>,
 }
 
 /// Per-stream state.
@@ -185,6 +196,16 @@ struct Stream {
     request: Option<u32>,
     generated: u32,
     token_start: Time,
+    /// Tokens the target chose and that are not yet emitted (functional fidelity).
+    chosen: Vec<u32>,
+    /// The speculative round in progress.
+    round: Option<Round>,
+    /// A token the draft still has to take into its context before the next round.
+    draft_catch_up: Option<u32>,
+    /// Assumed-acceptance draws (timing-fidelity speculation).
+    acceptance_rng: Option<ChaCha8Rng>,
+    /// The last emitted token (functional fidelity), the next input.
+    chosen_last: Option<u32>,
 }
 
 /// Settings of a cluster run that are not in the plan.
@@ -219,12 +240,16 @@ pub struct ClusterSetup<'a> {
     pub timeline_limit: usize,
     /// Counts generated tokens for a progress indicator (never read by the simulation).
     pub progress: Option<Arc<AtomicU64>>,
+    /// Speculative decoding, when the plan has a draft chip per replica.
+    pub speculation: Option<Speculation>,
 }
 
 /// The simulated cluster.
 pub struct Cluster<'a, 'm> {
     setup: ClusterSetup<'a>,
     functional: Option<Functional<'m>>,
+    draft: Option<Functional<'m>>,
+    speculation_stats: Option<SpeculationStats>,
     chips: u32,
     requests: Vec<Request>,
     records: Vec<Option<RequestRecord>>,
@@ -261,13 +286,17 @@ pub struct ClusterOutput {
     pub timeline: Vec<TimelineSpan>,
     /// Spans not recorded because of the limit.
     pub timeline_dropped: u64,
+    /// Speculative decoding totals, when speculation ran.
+    pub speculation: Option<SpeculationStats>,
 }
 
 impl<'a, 'm> Cluster<'a, 'm> {
-    /// A cluster that will serve `requests`; `model` present means functional fidelity.
+    /// A cluster that will serve `requests`; `model` present means functional fidelity, and
+    /// `draft_model` runs on the draft chips when the plan has them.
     pub fn new(
         setup: ClusterSetup<'a>,
         model: Option<Model<'m>>,
+        draft_model: Option<Model<'m>>,
         requests: Vec<Request>,
     ) -> Result<Cluster<'a, 'm>, SimError> {
         let plan = setup.plan;
@@ -276,6 +305,32 @@ impl<'a, 'm> Cluster<'a, 'm> {
             Some(model) => Some(Functional::new(model, plan)?),
             None => None,
         };
+        if setup.speculation.is_some() != plan.draft.is_some() {
+            return Err(SimError::Internal(
+                "speculation needs a draft chip in the plan, and a draft chip needs speculation"
+                    .into(),
+            ));
+        }
+        let draft = match (draft_model, &plan.draft) {
+            (Some(model), Some(draft)) => {
+                // The draft chips form replicas of a one-chip "pipeline" of their own.
+                let draft_plan = Plan {
+                    pipeline: 1,
+                    tensor: 1,
+                    stages: vec![ruvsim_core::Span::new(0, draft.config.n_layers)],
+                    chips: vec![draft.chip.clone()],
+                    draft: None,
+                    ..plan.clone()
+                };
+                Some(Functional::new(model, &draft_plan)?)
+            }
+            _ => None,
+        };
+        let speculation_stats = setup.speculation.map(|s| SpeculationStats {
+            k: s.k,
+            measured: s.acceptance.is_none(),
+            ..SpeculationStats::default()
+        });
         let link_resources = if setup.shared_medium {
             1
         } else {
@@ -290,6 +345,8 @@ impl<'a, 'm> Cluster<'a, 'm> {
             .collect();
         Ok(Cluster {
             functional,
+            draft,
+            speculation_stats,
             chips,
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
@@ -298,7 +355,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             pending: VecDeque::new(),
             next_request: 0,
             streams,
-            order: vec![None; (stream_count * plan.chips_per_replica()) as usize],
+            order: vec![None; (stream_count * (plan.chips_per_replica() + 1)) as usize],
             link_rngs: BTreeMap::new(),
             link_bytes: vec![0; link_resources as usize],
             link_messages: vec![0; link_resources as usize],
@@ -394,8 +451,13 @@ impl<'a, 'm> Cluster<'a, 'm> {
         self.streams[stream as usize] = Stream {
             replica,
             request: Some(id),
-            generated: 0,
             token_start: now,
+            acceptance_rng: self
+                .setup
+                .speculation
+                .and_then(|s| s.acceptance)
+                .map(|_| rng::stream(self.setup.seed, Purpose::Speculation, u64::from(id))),
+            ..Stream::default()
         };
         self.records[id as usize] = Some(RequestRecord {
             id,
@@ -413,6 +475,9 @@ impl<'a, 'm> Cluster<'a, 'm> {
             let seed = rng::stream(self.setup.seed, Purpose::Sampling, u64::from(id)).next_u64();
             functional.start_request(stream, self.setup.sampler, seed);
         }
+        if let Some(draft) = self.draft.as_mut() {
+            draft.start_request(stream, self.setup.sampler, 0);
+        }
         let uploaded = match self.setup.gateway {
             Some(gateway) => {
                 let bytes = 4 * request.prompt.len() as u32;
@@ -425,7 +490,50 @@ impl<'a, 'm> Cluster<'a, 'm> {
         for (pos, &token) in request.prompt.iter().enumerate() {
             self.schedule_token(engine, stream, pos as u32, token, pos == last, &uploaded)?;
         }
+        if let Some(draft_chip) = self.setup.plan.draft_chip(replica) {
+            // The draft takes the prompt into its own context, next to the target's prefill.
+            let first = self.leader(replica, 0);
+            let bytes = 4 * request.prompt.len() as u32;
+            let mut after =
+                self.send_marked(engine, stream, first, draft_chip, bytes, &uploaded, None)?;
+            for (pos, &token) in request.prompt.iter().enumerate() {
+                after = vec![self.draft_task(engine, stream, pos as u32, token, false, &after)?];
+            }
+        }
         Ok(())
+    }
+
+    /// Adds a draft-model forward pass for `stream`'s token `token` at `pos` on its draft chip.
+    fn draft_task(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        token: u32,
+        sample: bool,
+        after: &[TaskRef],
+    ) -> Result<TaskRef, SimError> {
+        let replica = self.streams[stream as usize].replica;
+        let chip = self
+            .setup
+            .plan
+            .draft_chip(replica)
+            .ok_or_else(|| SimError::Internal("draft task without a draft chip".into()))?;
+        let flight = match self.draft.as_mut() {
+            Some(draft) => draft.new_flight(token),
+            None => 0,
+        };
+        let ctx = TokenGraph {
+            stream,
+            pos,
+            flight,
+        };
+        self.compute(engine, &ctx, chip, Kernel::Forward { sample }, false, after)
+    }
+
+    /// Whether `chip` is a speculative draft chip.
+    fn is_draft_chip(&self, chip: u32) -> bool {
+        self.setup.plan.draft.is_some() && chip >= self.setup.plan.target_chips()
     }
 
     fn leader(&self, replica: u32, stage: u32) -> u32 {
@@ -540,8 +648,13 @@ impl<'a, 'm> Cluster<'a, 'm> {
         last: bool,
         after: &[TaskRef],
     ) -> Result<TaskRef, SimError> {
-        let local = chip % self.setup.plan.chips_per_replica();
-        let slot = (ctx.stream * self.setup.plan.chips_per_replica() + local) as usize;
+        let per_replica = self.setup.plan.chips_per_replica();
+        let local = if self.is_draft_chip(chip) {
+            per_replica
+        } else {
+            chip % per_replica
+        };
+        let slot = (ctx.stream * (per_replica + 1) + local) as usize;
         let mut deps: Vec<TaskRef> = after.to_vec();
         deps.extend(self.order[slot]);
         let work = Work::Compute {
@@ -601,6 +714,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             let work = Work::Hop {
                 stream,
                 link,
+                ends: [at, next],
                 bytes,
                 deliver: if next == to { deliver } else { None },
             };
@@ -625,33 +739,55 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 if request.is_some_and(|id| self.failures[id as usize].is_some()) {
                     return Ok(Duration::ZERO);
                 }
-                let counts = match self.functional.as_mut() {
-                    Some(functional) => {
+                let on_draft = self.is_draft_chip(chip);
+                let (executor, executor_chip, config) = if on_draft {
+                    let draft_config = self.setup.plan.draft.as_ref().map(|d| d.config);
+                    let replica = chip - self.setup.plan.target_chips();
+                    (
+                        self.draft.as_mut(),
+                        replica,
+                        draft_config.unwrap_or(self.setup.config),
+                    )
+                } else {
+                    (self.functional.as_mut(), chip, self.setup.config)
+                };
+                let counts = match executor {
+                    Some(executor) => {
                         let (counts, sampled) =
-                            functional.run(chip, stream, flight, &kernel, pos)?;
+                            executor.run(executor_chip, stream, flight, &kernel, pos)?;
                         if let Some(token) = sampled {
-                            self.sampled(stream, token);
+                            self.sampled(stream, token, on_draft);
                         }
                         counts
                     }
-                    None => kernel.predict(&self.setup.config, self.setup.sampler, pos)?,
+                    None => kernel.predict(&config, self.setup.sampler, pos)?,
                 };
                 self.counts[chip as usize] += counts;
                 let placement = &self.setup.plan.chip(chip).placement;
                 let timing = step_time(
                     &counts,
-                    self.setup.config.precision,
+                    config.precision,
                     &self.setup.cpu,
                     placement,
                     self.setup.memory,
                     self.setup.calibration,
                 )?;
-                self.record_span(chip, now, timing.total, stream, Some(kernel), 0);
+                self.record_span(TimelineSpan {
+                    resource: chip,
+                    start: now,
+                    duration: timing.total,
+                    stream,
+                    kernel: Some(kernel),
+                    bytes: 0,
+                    pos: Some(pos),
+                    hop: None,
+                });
                 Ok(timing.total)
             }
             Work::Hop {
                 stream,
                 link,
+                ends,
                 bytes,
                 deliver,
             } => {
@@ -685,39 +821,34 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 } else {
                     self.setup.link.transfer_time(u64::from(bytes))?.total
                 };
-                self.record_span(self.chips + link, now, time, stream, None, bytes);
+                self.record_span(TimelineSpan {
+                    resource: self.chips + link,
+                    start: now,
+                    duration: time,
+                    stream,
+                    kernel: None,
+                    bytes,
+                    pos: None,
+                    hop: Some(ends),
+                });
                 Ok(time)
             }
         }
     }
 
     /// Remembers the token functional sampling chose for `stream` until its task finishes.
-    fn sampled(&mut self, stream: u32, token: u32) {
-        if let Some(id) = self.streams[stream as usize].request {
-            if let Some(record) = self.records[id as usize].as_mut() {
-                record.tokens.push(token);
-            }
+    fn sampled(&mut self, stream: u32, token: u32, by_draft: bool) {
+        let state = &mut self.streams[stream as usize];
+        match (&mut state.round, by_draft) {
+            (Some(round), true) => round.proposals.push(token),
+            _ => state.chosen.push(token),
         }
     }
 
-    fn record_span(
-        &mut self,
-        resource: u32,
-        start: Time,
-        duration: Duration,
-        stream: u32,
-        kernel: Option<Kernel>,
-        bytes: u32,
-    ) {
+    /// Keeps `span` on the timeline unless the limit is reached (then counts it as dropped).
+    fn record_span(&mut self, span: TimelineSpan) {
         if self.timeline.len() < self.setup.timeline_limit {
-            self.timeline.push(TimelineSpan {
-                resource,
-                start,
-                duration,
-                stream,
-                kernel,
-                bytes,
-            });
+            self.timeline.push(span);
         } else {
             self.timeline_dropped += 1;
         }
@@ -739,9 +870,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
         if !sampled {
             return Ok(());
         }
-        let plan = self.setup.plan;
-        let state = self.streams[stream as usize].clone();
-        let Some(id) = state.request else {
+        let Some(id) = self.streams[stream as usize].request else {
             return Err(SimError::Internal(format!(
                 "stream {stream} finished a token without a request"
             )));
@@ -749,49 +878,24 @@ impl<'a, 'm> Cluster<'a, 'm> {
         if let Some(reason) = self.failures[id as usize].clone() {
             return self.finish_request(engine, stream, id, now, Outcome::Failed { reason });
         }
-        self.tokens.push(TokenRecord {
-            request: id,
-            index: state.generated,
-            pos,
-            stages: plan.pipeline,
-            start: state.token_start,
-            end: now,
-        });
-        let record_index = (self.tokens.len() - 1) as u32;
-        if let Some(progress) = &self.setup.progress {
-            progress.fetch_add(1, Ordering::Relaxed);
-        }
-        let generated = state.generated + 1;
-        let record = self.records[id as usize]
-            .as_mut()
-            .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
-        record.generated = generated;
-        let next_input = record.tokens.last().copied().unwrap_or(0);
-        let wanted = self.requests[id as usize].new_tokens;
-        let stream_state = &mut self.streams[stream as usize];
-        stream_state.generated = generated;
-        stream_state.token_start = now;
-        let replica = state.replica;
-        let last_leader = self.leader(replica, plan.pipeline - 1);
-        match self.setup.gateway {
-            Some(gateway) if gateway != last_leader => {
-                self.send_marked(
-                    engine,
-                    stream,
-                    last_leader,
-                    gateway,
-                    4,
-                    &[],
-                    Some(record_index),
-                )?;
+        if let Some(round) = self.streams[stream as usize].round.as_mut() {
+            round.verified += 1;
+            if round.verified <= round.k {
+                return Ok(());
             }
-            _ => self.deliver(engine, record_index, now)?,
+            return self.resolve_round(engine, stream, now);
         }
-        if generated >= wanted {
-            // The stream is free for the next request; the request ends when its last token
-            // reaches the user.
-            self.streams[stream as usize].request = None;
-            return self.dispatch(engine, now);
+        if self.emit(engine, stream, 1, pos, now)? {
+            return Ok(());
+        }
+        let next_input = self.streams[stream as usize].chosen_last.unwrap_or(0);
+        let replica = self.streams[stream as usize].replica;
+        let plan = self.setup.plan;
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        if let Some(draft_chip) = plan.draft_chip(replica) {
+            // The draft learns the chosen token and starts proposing after it.
+            let after = self.send_marked(engine, stream, last_leader, draft_chip, 4, &[], None)?;
+            return self.start_round(engine, stream, pos + 1, next_input, &after);
         }
         // The chosen token travels back to the first stage, which embeds it.
         let ctx = TokenGraph {
@@ -802,6 +906,221 @@ impl<'a, 'm> Cluster<'a, 'm> {
         let first_leader = self.leader(replica, 0);
         let after = self.send(engine, &ctx, last_leader, first_leader, 4, &[])?;
         self.schedule_token(engine, stream, pos + 1, next_input, true, &after)
+    }
+
+    /// Emits the stream's next `count` chosen tokens (the first chosen for input position `pos`)
+    /// to its request at `now`: records them and sends them to the gateway. Returns whether the
+    /// request has all its tokens (the stream is then free).
+    fn emit(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        count: u32,
+        pos: u32,
+        now: Time,
+    ) -> Result<bool, SimError> {
+        let plan = self.setup.plan;
+        let state = &mut self.streams[stream as usize];
+        let id = state.request.ok_or_else(|| {
+            SimError::Internal(format!("stream {stream} emits without a request"))
+        })?;
+        let wanted = self.requests[id as usize].new_tokens;
+        let count = count.min(wanted - state.generated);
+        let chosen: Vec<u32> = state.chosen.drain(..).collect();
+        let start = state.token_start;
+        let first_index = state.generated;
+        state.generated += count;
+        state.token_start = now;
+        state.chosen_last = chosen
+            .get(count as usize - 1)
+            .copied()
+            .or(state.chosen_last);
+        let generated = state.generated;
+        let replica = state.replica;
+        let record = self.records[id as usize]
+            .as_mut()
+            .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
+        record.generated = generated;
+        record
+            .tokens
+            .extend(chosen.iter().take(count as usize).copied());
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        for i in 0..count {
+            self.tokens.push(TokenRecord {
+                request: id,
+                index: first_index + i,
+                pos: pos + i,
+                stages: plan.pipeline,
+                start,
+                end: now,
+            });
+            let record_index = (self.tokens.len() - 1) as u32;
+            if let Some(progress) = &self.setup.progress {
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+            match self.setup.gateway {
+                Some(gateway) if gateway != last_leader => {
+                    self.send_marked(
+                        engine,
+                        stream,
+                        last_leader,
+                        gateway,
+                        4,
+                        &[],
+                        Some(record_index),
+                    )?;
+                }
+                _ => self.deliver(engine, record_index, now)?,
+            }
+        }
+        if generated >= wanted {
+            // The stream is free for the next request; the request ends when its last token
+            // reaches the user.
+            self.streams[stream as usize].request = None;
+            self.dispatch(engine, now)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Starts a speculative round: the draft proposes after token `last` at position `pos`.
+    fn start_round(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        last: u32,
+        after: &[TaskRef],
+    ) -> Result<(), SimError> {
+        let mut after = after.to_vec();
+        if let Some(token) = self.streams[stream as usize].draft_catch_up.take() {
+            // Every proposal was accepted last round: the draft has not yet seen its own last one.
+            after = vec![self.draft_task(engine, stream, pos - 1, token, false, &after)?];
+        }
+        // Proposing more than the request still needs would only be thrown away.
+        let state = &self.streams[stream as usize];
+        let remaining = state
+            .request
+            .map_or(0, |id| self.requests[id as usize].new_tokens)
+            .saturating_sub(state.generated);
+        let k = self
+            .setup
+            .speculation
+            .map_or(0, |s| s.k)
+            .min(remaining.saturating_sub(1));
+        self.streams[stream as usize].round = Some(Round {
+            k,
+            pos,
+            last,
+            ..Round::default()
+        });
+        if k == 0 {
+            return self.verify_round(engine, stream, &after);
+        }
+        self.draft_task(engine, stream, pos, last, true, &after)?;
+        Ok(())
+    }
+
+    /// A draft step of `stream` finished: propose the next, or send the proposals to verify.
+    fn draft_step_done(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+    ) -> Result<(), SimError> {
+        let Some(round) = self.streams[stream as usize].round.as_mut() else {
+            return Ok(());
+        };
+        round.drafted += 1;
+        let round = round.clone();
+        if round.drafted < round.k {
+            let input = round.proposals.last().copied().unwrap_or(0);
+            self.draft_task(engine, stream, round.pos + round.drafted, input, true, &[])?;
+            return Ok(());
+        }
+        let replica = self.streams[stream as usize].replica;
+        let draft_chip = self
+            .setup
+            .plan
+            .draft_chip(replica)
+            .ok_or_else(|| SimError::Internal("round without a draft chip".into()))?;
+        let first_leader = self.leader(replica, 0);
+        let bytes = 4 * round.k;
+        let after = self.send_marked(engine, stream, draft_chip, first_leader, bytes, &[], None)?;
+        self.verify_round(engine, stream, &after)
+    }
+
+    /// The target runs the round's `k + 1` positions through its pipeline.
+    fn verify_round(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        after: &[TaskRef],
+    ) -> Result<(), SimError> {
+        let round = self.streams[stream as usize]
+            .round
+            .clone()
+            .ok_or_else(|| SimError::Internal(format!("stream {stream} has no round")))?;
+        for (i, token) in round.verify_inputs().into_iter().enumerate() {
+            let pos = round.pos + i as u32;
+            self.schedule_token(engine, stream, pos, token, true, after)?;
+        }
+        Ok(())
+    }
+
+    /// Every verification position of `stream`'s round is done: accept, emit, go on.
+    fn resolve_round(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        let speculation = self
+            .setup
+            .speculation
+            .ok_or_else(|| SimError::Internal("round without speculation".into()))?;
+        let state = &mut self.streams[stream as usize];
+        let round = state
+            .round
+            .take()
+            .ok_or_else(|| SimError::Internal(format!("stream {stream} has no round")))?;
+        let k = round.k;
+        let accepted = match (speculation.acceptance, state.acceptance_rng.as_mut()) {
+            (Some(p), Some(rng)) => assumed_acceptance(k, p, rng),
+            _ => measured_acceptance(&round.proposals, &state.chosen),
+        };
+        // The draft's context misses its own last proposal only when every proposal stood.
+        state.draft_catch_up =
+            (k > 0 && accepted == k).then(|| round.proposals.last().copied().unwrap_or(0));
+        let remaining = self.requests[state.request.unwrap_or(0) as usize]
+            .new_tokens
+            .saturating_sub(state.generated);
+        let emitted = (accepted + 1).min(remaining);
+        if let Some(stats) = self.speculation_stats.as_mut() {
+            stats.rounds += 1;
+            stats.proposed += u64::from(k);
+            stats.accepted += u64::from(accepted);
+            stats.emitted += u64::from(emitted);
+        }
+        if self.emit(engine, stream, emitted, round.pos, now)? {
+            return Ok(());
+        }
+        let next = self.streams[stream as usize].chosen_last.unwrap_or(0);
+        let replica = self.streams[stream as usize].replica;
+        let plan = self.setup.plan;
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        let draft_chip = plan
+            .draft_chip(replica)
+            .ok_or_else(|| SimError::Internal("round without a draft chip".into()))?;
+        let after = self.send_marked(
+            engine,
+            stream,
+            last_leader,
+            draft_chip,
+            4 * emitted,
+            &[],
+            None,
+        )?;
+        self.start_round(engine, stream, round.pos + emitted, next, &after)
     }
 
     /// Token record `index` reached the user at `now`; its request ends with its last token.
@@ -880,6 +1199,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             chip_counts: self.counts,
             timeline: self.timeline,
             timeline_dropped: self.timeline_dropped,
+            speculation: self.speculation_stats,
         })
     }
 }
@@ -914,6 +1234,19 @@ impl Process for Cluster<'_, '_> {
                 kernel,
                 ..
             } => self.token_done(engine, stream, pos, flight, kernel == Kernel::Sample, now)?,
+            Work::Compute {
+                stream,
+                flight,
+                kernel: Kernel::Forward { sample },
+                ..
+            } => {
+                if let Some(draft) = self.draft.as_mut() {
+                    draft.end_flight(flight);
+                }
+                if sample {
+                    self.draft_step_done(engine, stream)?;
+                }
+            }
             Work::Hop {
                 deliver: Some(index),
                 ..
