@@ -14,6 +14,11 @@
 //! State is kept in flat arrays: task slots are reused through a free list (a [`TaskRef`] carries
 //! the slot's generation, so a reference to a finished task is recognised as satisfied), and each
 //! resource's wait queue is an intrusive list threaded through the slots.
+//!
+//! A resource can be taken out of service ([`Engine::block`]: a crashed or hung chip, a link that
+//! is down): its running task is interrupted and goes back to the head of its queue, and nothing
+//! starts there until [`Engine::unblock`]. [`Engine::add_urgent_task`] puts a task at the head of a
+//! queue (a spare loading the shard it takes over, before the queued work).
 
 use thiserror::Error;
 
@@ -57,8 +62,9 @@ pub enum EngineError {
 
 /// What an event in the queue means.
 enum Event<M> {
-    /// The task in this slot has finished.
-    Done(u32),
+    /// The task in this slot, started in this epoch of the slot, has finished (an interrupted
+    /// task's slot moves to a new epoch, so its old completion is ignored).
+    Done(u32, u32),
     /// A timer set by the process.
     Timer(M),
 }
@@ -71,6 +77,10 @@ struct Slot<T> {
     pending: u32,
     successors: Vec<u32>,
     next_waiting: u32,
+    /// Bumped when the running task is interrupted.
+    epoch: u32,
+    /// When the running task started and will end.
+    running: (Time, Time),
 }
 
 /// Busy-time accounting of one resource.
@@ -120,6 +130,8 @@ pub struct Engine<T, M> {
     wait_head: Vec<u32>,
     wait_tail: Vec<u32>,
     usage: Vec<ResourceUse>,
+    /// Per resource: whether it is out of service.
+    blocked: Vec<bool>,
     /// Slots that became ready and wait to be dispatched.
     ready: Vec<u32>,
     events: u64,
@@ -137,6 +149,7 @@ impl<T, M> Engine<T, M> {
             wait_head: vec![NONE; n],
             wait_tail: vec![NONE; n],
             usage: vec![ResourceUse::default(); n],
+            blocked: vec![false; n],
             ready: Vec::new(),
             events: 0,
         }
@@ -181,6 +194,8 @@ impl<T, M> Engine<T, M> {
                     pending: 0,
                     successors: Vec::new(),
                     next_waiting: NONE,
+                    epoch: 0,
+                    running: (Time::ZERO, Time::ZERO),
                 });
                 (self.slots.len() - 1) as u32
             }
@@ -228,7 +243,11 @@ impl<T, M> Engine<T, M> {
             };
             self.events += 1;
             match event {
-                Event::Done(slot) => self.complete(slot, now, process)?,
+                Event::Done(slot, epoch) => {
+                    if self.slots[slot as usize].epoch == epoch {
+                        self.complete(slot, now, process)?;
+                    }
+                }
                 Event::Timer(timer) => process.timer(timer, now, self)?,
             }
             self.dispatch_ready(process)?;
@@ -261,15 +280,111 @@ impl<T, M> Engine<T, M> {
         self.slots[slot as usize].successors = successors;
         self.free.push(slot);
         self.running[resource as usize] = NONE;
-        let head = self.wait_head[resource as usize];
-        if head != NONE {
-            self.wait_head[resource as usize] = self.slots[head as usize].next_waiting;
-            if self.wait_head[resource as usize] == NONE {
-                self.wait_tail[resource as usize] = NONE;
-            }
-            self.start(head, now, process)?;
-        }
+        self.start_next(resource, now, process)?;
         process.finish(task, now, self)
+    }
+
+    /// Starts the head of `resource`'s queue, if the resource is idle and in service.
+    fn start_next<P>(
+        &mut self,
+        resource: ResourceId,
+        now: Time,
+        process: &mut P,
+    ) -> Result<(), EngineError>
+    where
+        P: Process<Task = T, Timer = M>,
+    {
+        let r = resource as usize;
+        let head = self.wait_head[r];
+        if head == NONE || self.running[r] != NONE || self.blocked[r] {
+            return Ok(());
+        }
+        self.wait_head[r] = self.slots[head as usize].next_waiting;
+        if self.wait_head[r] == NONE {
+            self.wait_tail[r] = NONE;
+        }
+        self.start(head, now, process)
+    }
+
+    /// Takes `resource` out of service at the current time: its running task is interrupted
+    /// (its busy time so far is kept, the rest is not spent) and waits at the head of its queue;
+    /// nothing starts there until [`Engine::unblock`].
+    pub fn block(&mut self, resource: ResourceId) -> Result<(), EngineError> {
+        let r = self.check_resource(resource)?;
+        self.blocked[r] = true;
+        let slot = self.running[r];
+        if slot == NONE {
+            return Ok(());
+        }
+        let now = self.queue.now();
+        let entry = &mut self.slots[slot as usize];
+        entry.epoch = entry.epoch.wrapping_add(1);
+        let unspent = entry
+            .running
+            .1
+            .checked_duration_since(now)
+            .unwrap_or(Duration::ZERO);
+        self.usage[r].busy = self.usage[r]
+            .busy
+            .checked_sub(unspent)
+            .unwrap_or(Duration::ZERO);
+        self.running[r] = NONE;
+        self.push_front(r, slot);
+        Ok(())
+    }
+
+    /// Puts `resource` back in service; its queue resumes at the current time.
+    pub fn unblock<P>(&mut self, resource: ResourceId, process: &mut P) -> Result<(), EngineError>
+    where
+        P: Process<Task = T, Timer = M>,
+    {
+        let r = self.check_resource(resource)?;
+        self.blocked[r] = false;
+        let now = self.queue.now();
+        self.start_next(resource, now, process)
+    }
+
+    /// Whether `resource` is out of service.
+    pub fn is_blocked(&self, resource: ResourceId) -> bool {
+        self.blocked
+            .get(resource as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Adds a task with no dependencies at the head of `resource`'s queue: it is the next to
+    /// start there.
+    pub fn add_urgent_task(
+        &mut self,
+        resource: ResourceId,
+        task: T,
+    ) -> Result<TaskRef, EngineError> {
+        let task = self.add_task(resource, task, &[])?;
+        // `add_task` put it on the ready list; move it to the head of the queue instead.
+        if self.ready.last() == Some(&task.slot) {
+            self.ready.pop();
+        }
+        self.push_front(resource as usize, task.slot);
+        Ok(task)
+    }
+
+    fn push_front(&mut self, r: usize, slot: u32) {
+        self.slots[slot as usize].next_waiting = self.wait_head[r];
+        if self.wait_head[r] == NONE {
+            self.wait_tail[r] = slot;
+        }
+        self.wait_head[r] = slot;
+    }
+
+    fn check_resource(&self, resource: ResourceId) -> Result<usize, EngineError> {
+        if (resource as usize) < self.running.len() {
+            Ok(resource as usize)
+        } else {
+            Err(EngineError::NoSuchResource {
+                resource,
+                count: self.running.len() as u32,
+            })
+        }
     }
 
     /// Starts every ready task whose resource is idle; queues the others on their resource.
@@ -283,7 +398,10 @@ impl<T, M> Engine<T, M> {
             let slot = self.ready[index];
             index += 1;
             let resource = self.slots[slot as usize].resource as usize;
-            if self.running[resource] == NONE {
+            if self.running[resource] == NONE
+                && !self.blocked[resource]
+                && self.wait_head[resource] == NONE
+            {
                 self.start(slot, now, process)?;
             } else {
                 match self.wait_tail[resource] {
@@ -312,13 +430,15 @@ impl<T, M> Engine<T, M> {
         let duration = process.start(task, now)?;
         let end = now.checked_add(duration).ok_or(EngineError::TimeOverflow)?;
         self.running[resource] = slot;
+        self.slots[slot as usize].running = (now, end);
         let usage = &mut self.usage[resource];
         usage.busy = usage
             .busy
             .checked_add(duration)
             .ok_or(EngineError::TimeOverflow)?;
         usage.tasks += 1;
-        self.queue.push(end, Event::Done(slot))?;
+        let epoch = self.slots[slot as usize].epoch;
+        self.queue.push(end, Event::Done(slot, epoch))?;
         Ok(())
     }
 }
@@ -407,6 +527,57 @@ mod tests {
         assert_eq!(p.finished, vec![("early", 12)]);
         engine.run(&mut p, Time::MAX).unwrap();
         assert_eq!(p.finished, vec![("early", 12), ("late", 55)]);
+    }
+
+    #[test]
+    fn a_blocked_resource_interrupts_and_resumes_its_work() {
+        let mut engine = Engine::new(1);
+        engine.add_task(0, ("a", 10), &[]).unwrap();
+        engine.add_task(0, ("b", 10), &[]).unwrap();
+        engine.set_timer(Time::from_ps(4), "outage").unwrap();
+        // At 4 ps the resource goes out of service until 20 ps; a reload task jumps the queue.
+        struct Outage(Recorder);
+        impl Process for Outage {
+            type Task = (&'static str, u64);
+            type Timer = &'static str;
+            fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
+                self.0.start(task, now)
+            }
+            fn finish(
+                &mut self,
+                task: Self::Task,
+                now: Time,
+                engine: &mut Engine<Self::Task, Self::Timer>,
+            ) -> Result<(), EngineError> {
+                self.0.finish(task, now, engine)
+            }
+            fn timer(
+                &mut self,
+                timer: Self::Timer,
+                _now: Time,
+                engine: &mut Engine<Self::Task, Self::Timer>,
+            ) -> Result<(), EngineError> {
+                match timer {
+                    "outage" => {
+                        engine.block(0)?;
+                        engine.add_urgent_task(0, ("reload", 3))?;
+                        engine.set_timer(Time::from_ps(20), "back")?;
+                    }
+                    _ => engine.unblock(0, self)?,
+                }
+                Ok(())
+            }
+        }
+
+        let mut outage = Outage(Recorder::default());
+        engine.run(&mut outage, Time::MAX).unwrap();
+        // `a` ran 0..4, was interrupted, then `reload` ran first after the outage, then `a` again.
+        assert_eq!(
+            outage.0.started,
+            vec![("a", 0), ("reload", 20), ("a", 23), ("b", 33)]
+        );
+        assert_eq!(outage.0.finished.last(), Some(&("b", 43)));
+        assert_eq!(engine.usage()[0].busy.as_ps(), 4 + 3 + 10 + 10);
     }
 
     #[test]
