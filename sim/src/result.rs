@@ -4,6 +4,7 @@ use ruvsim_core::{ModelConfig, OpCounts};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{RequestRecord, TimelineSpan, TokenRecord};
+use crate::energy::EnergyResult;
 use crate::memory::{Footprint, Placement};
 use crate::plan::Plan;
 use crate::scenario::Fidelity;
@@ -42,6 +43,8 @@ pub struct RunResult {
     pub links: Vec<LinkResult>,
     /// The busiest resource and why.
     pub bottleneck: Bottleneck,
+    /// Energy per chip and in total, average power and battery life.
+    pub energy: EnergyResult,
     /// Generated text per request (functional fidelity with a tokenizer).
     pub texts: Vec<Option<String>>,
     /// The calibration used: every entry with its value and source.

@@ -10,7 +10,8 @@ use thiserror::Error;
 
 use crate::calibration::{Calibration, CalibrationError, Variant};
 use crate::chip::{CpuSetup, KernelKind};
-use crate::cluster::{Cluster, ClusterSetup, SimError};
+use crate::cluster::{Cluster, ClusterSetup, RequestRecord, SimError};
+use crate::energy::{self, EnergyError, EnergyInput};
 use crate::engine::Engine;
 use crate::link::{LinkConfig, LinkError, LinkModel};
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
@@ -19,7 +20,7 @@ use crate::result::{
     summarise, Bottleneck, CalibrationEntry, ChipResult, ClusterSummary, LinkResult, ModelSummary,
     RunResult,
 };
-use crate::scenario::{Fidelity, LoadedScenario};
+use crate::scenario::{ClusterSpec, Fidelity, LoadedScenario};
 use crate::tier::Tier;
 use crate::time::{Duration, Time};
 use crate::workload::{build_requests, Arrivals, WorkloadError};
@@ -66,6 +67,9 @@ pub enum RunError {
     /// The simulation failed.
     #[error("simulation: {0}")]
     Sim(#[from] SimError),
+    /// The energy figures could not be computed.
+    #[error("energy: {0}")]
+    Energy(#[from] EnergyError),
     /// A setting is invalid.
     #[error("{0}")]
     Invalid(String),
@@ -80,7 +84,7 @@ pub enum RunError {
 }
 
 /// The topology crate's name for a variant (for port limits).
-fn chip_variant(variant: Variant) -> ChipVariant {
+pub(crate) fn chip_variant(variant: Variant) -> ChipVariant {
     match variant {
         Variant::Esp32 => ChipVariant::Esp32,
         Variant::Esp32S2 => ChipVariant::Esp32S2,
@@ -90,7 +94,8 @@ fn chip_variant(variant: Variant) -> ChipVariant {
     }
 }
 
-fn link_kind(link: &LinkConfig) -> LinkKind {
+/// The topology crate's name for a link's kind (for port limits).
+pub(crate) fn link_kind(link: &LinkConfig) -> LinkKind {
     match link {
         LinkConfig::Spi(_) => LinkKind::Spi,
         LinkConfig::Uart(_) => LinkKind::Uart,
@@ -130,6 +135,19 @@ fn apply_file(calibration: &mut Calibration, path: &std::path::Path) -> Result<(
     Ok(())
 }
 
+/// The CPU setup of a scenario's chips: its `cpu` settings, defaulting to the variant's default
+/// clock, all cores and optimised kernels.
+pub fn cpu_setup(cluster: &ClusterSpec, calibration: &Calibration) -> CpuSetup {
+    let cpu_spec = cluster.cpu.unwrap_or_default();
+    CpuSetup {
+        clock_mhz: cpu_spec
+            .clock_mhz
+            .unwrap_or(calibration.cpu.default_clock_mhz),
+        cores_used: cpu_spec.cores_used.unwrap_or(calibration.cpu.cores),
+        kernel: cpu_spec.kernel.unwrap_or(KernelKind::Optimized),
+    }
+}
+
 /// Runs a scenario.
 pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResult, RunError> {
     let scenario = &loaded.scenario;
@@ -145,14 +163,7 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let config = prepared.config;
     let calibration = calibration_for(loaded, options)?;
     let cluster_spec = &scenario.cluster;
-    let cpu_spec = cluster_spec.cpu.unwrap_or_default();
-    let cpu = CpuSetup {
-        clock_mhz: cpu_spec
-            .clock_mhz
-            .unwrap_or(calibration.cpu.default_clock_mhz),
-        cores_used: cpu_spec.cores_used.unwrap_or(calibration.cpu.cores),
-        kernel: cpu_spec.kernel.unwrap_or(KernelKind::Optimized),
-    };
+    let cpu = cpu_setup(cluster_spec, &calibration);
     let topology = cluster_spec.topology.build_relative_to(&loaded.dir)?;
     let kind = link_kind(&cluster_spec.link);
     topology.check_ports(chip_variant(cluster_spec.variant).port_budget(kind))?;
@@ -252,6 +263,7 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         .map_err(SimError::from)?;
     let events = engine.events();
     let usage = engine.usage().to_vec();
+    let last_event = engine.now();
     let output = cluster.into_output()?;
 
     let summary = summarise(&output.requests, &output.tokens, events);
@@ -305,6 +317,15 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
             }
         })
         .collect();
+    let busy: Vec<Duration> = chips.iter().map(|c| c.busy).collect();
+    let energy = energy::account(&EnergyInput {
+        calibration: &calibration,
+        cpu: &cpu,
+        spec: &scenario.energy,
+        window: energy_window(&output.requests, last_event),
+        busy: &busy,
+        tokens: summary.tokens_generated,
+    })?;
     let bottleneck = find_bottleneck(&chips, &links, &plan, concurrency);
     let texts = output
         .requests
@@ -344,6 +365,7 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         chips,
         links,
         bottleneck,
+        energy,
         texts,
         calibration: calibration
             .entries()
@@ -356,6 +378,14 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         timeline: output.timeline,
         timeline_dropped: output.timeline_dropped,
     })
+}
+
+/// The span energy is accounted over: from the first arrival to the last event (a failed request's
+/// last transfers can end after the last request does).
+fn energy_window(requests: &[RequestRecord], last_event: Time) -> Duration {
+    let start = requests.iter().map(|r| r.arrival).min().unwrap_or(Time::ZERO);
+    let end = requests.iter().map(|r| r.end).fold(last_event, Time::max);
+    end.checked_duration_since(start).unwrap_or(Duration::ZERO)
 }
 
 fn model_summary(prepared: &PreparedModel) -> Result<ModelSummary, RunError> {
