@@ -96,7 +96,7 @@ fn quote(field: &str) -> Cow<'_, str> {
 }
 
 /// Writes one record, terminated by `\n`.
-fn record<W: Write, S: AsRef<str>>(out: &mut W, fields: &[S]) -> io::Result<()> {
+pub(crate) fn record<W: Write, S: AsRef<str>>(out: &mut W, fields: &[S]) -> io::Result<()> {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;

@@ -18,6 +18,7 @@ pub mod claims;
 pub mod csv;
 pub(crate) mod format;
 pub mod html;
+pub mod projection;
 pub mod select;
 pub mod summary;
 pub mod timeline;

@@ -11,6 +11,7 @@ pub mod link;
 pub mod memory;
 pub mod model_source;
 pub mod plan;
+pub mod project;
 pub mod queue;
 pub mod result;
 pub mod rng;

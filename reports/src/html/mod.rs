@@ -6,7 +6,7 @@
 mod context;
 mod performance;
 mod setup;
-mod style;
+pub(crate) mod style;
 
 use std::fmt::Write as _;
 

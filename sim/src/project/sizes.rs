@@ -1,0 +1,74 @@
+//! The size family: which replica counts are simulated and which are projected.
+//!
+//! Simulated: 1, 2, 4, ... replicas while they fit within the simulation limit (and do not pass
+//! the target), plus the target itself when it fits. Projected: the doublings beyond the limit
+//! up to the target, and the target.
+
+/// Replica counts of a projection, ascending within each list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SizeFamily {
+    /// Sizes simulated event by event.
+    pub simulated: Vec<u32>,
+    /// Sizes projected from the fit.
+    pub projected: Vec<u32>,
+}
+
+/// The family for `target` replicas when at most `max_sim` replicas are simulated (both at
+/// least 1).
+pub fn family(target: u32, max_sim: u32) -> SizeFamily {
+    let sim_top = target.min(max_sim);
+    let mut simulated: Vec<u32> = doublings().take_while(|&r| r <= sim_top).collect();
+    if target <= max_sim && simulated.last() != Some(&target) {
+        simulated.push(target);
+    }
+    let mut projected = Vec::new();
+    if target > max_sim {
+        projected.extend(
+            doublings()
+                .skip_while(|&r| r <= max_sim)
+                .take_while(|&r| r < target),
+        );
+        projected.push(target);
+    }
+    SizeFamily {
+        simulated,
+        projected,
+    }
+}
+
+/// 1, 2, 4, ... up to the largest power of two in `u32`.
+fn doublings() -> impl Iterator<Item = u32> {
+    (0..u32::BITS).map(|bit| 1u32 << bit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_within_the_limit_is_only_simulated() {
+        let f = family(6, 128);
+        assert_eq!(f.simulated, vec![1, 2, 4, 6]);
+        assert!(f.projected.is_empty());
+        let f = family(8, 8);
+        assert_eq!(f.simulated, vec![1, 2, 4, 8]);
+        assert!(f.projected.is_empty());
+    }
+
+    #[test]
+    fn beyond_the_limit_doublings_then_the_target_are_projected() {
+        let f = family(20_000, 100);
+        assert_eq!(f.simulated, vec![1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(f.projected.first(), Some(&128));
+        assert_eq!(f.projected.last(), Some(&20_000));
+        assert_eq!(f.projected[f.projected.len() - 2], 16_384);
+    }
+
+    #[test]
+    fn huge_targets_do_not_overflow() {
+        let f = family(u32::MAX, 1);
+        assert_eq!(f.simulated, vec![1]);
+        assert_eq!(f.projected.len(), 32);
+        assert_eq!(f.projected.last(), Some(&u32::MAX));
+    }
+}
