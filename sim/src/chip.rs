@@ -43,7 +43,7 @@ pub struct CpuSetup {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ChipError {
     /// Clock of zero or above the variant's maximum.
-    #[error("CPU clock {clock_mhz} MHz is outside 1..={max_mhz} MHz for {variant}")]
+    #[error("cluster.cpu.clock_mhz = {clock_mhz} is outside 1..={max_mhz} MHz for {variant}")]
     Clock {
         /// Requested clock.
         clock_mhz: u32,
@@ -54,7 +54,8 @@ pub enum ChipError {
     },
     /// Zero cores, or more than the variant has.
     #[error(
-        "cores_used = {requested}, but {variant} has {available} core(s) (valid: 1..={available})"
+        "cluster.cpu.cores_used = {requested}, but {variant} has {available} core(s) (valid: \
+         1..={available})"
     )]
     Cores {
         /// Requested cores.

@@ -142,7 +142,7 @@ pub struct BudgetExceeded {
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum MemoryError {
     /// PSRAM was configured on a variant without PSRAM support.
-    #[error("{variant} has no PSRAM support, but psram_bytes = {bytes}")]
+    #[error("cluster.memory.psram_bytes = {bytes}, but {variant} has no PSRAM support (valid: 0)")]
     PsramNotSupported {
         /// The chip variant.
         variant: Variant,
@@ -150,7 +150,7 @@ pub enum MemoryError {
         bytes: u64,
     },
     /// More PSRAM than the variant can map.
-    #[error("psram_bytes = {bytes} exceeds the {max} bytes {variant} can map")]
+    #[error("cluster.memory.psram_bytes = {bytes} exceeds the {max} bytes {variant} can map")]
     PsramTooLarge {
         /// The chip variant.
         variant: Variant,
@@ -160,13 +160,13 @@ pub enum MemoryError {
         max: u64,
     },
     /// Octal PSRAM on a variant that only has quad.
-    #[error("{variant} does not support octal PSRAM (valid: quad)")]
+    #[error("cluster.memory.psram_mode = \"octal\", but {variant} has only quad PSRAM (valid: quad)")]
     OctalNotSupported {
         /// The chip variant.
         variant: Variant,
     },
     /// A bus clock of zero or above the variant's maximum.
-    #[error("{bus} clock {mhz} MHz is outside 1..={max} MHz for {variant}")]
+    #[error("cluster.memory.{bus}_clock_mhz = {mhz} is outside 1..={max} MHz for {variant}")]
     BusClock {
         /// `"psram"` or `"flash"`.
         bus: &'static str,

@@ -38,7 +38,11 @@ pub enum Arrivals {
 
 /// The prompt of every request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
+#[serde(
+    untagged,
+    deny_unknown_fields,
+    expecting = "a prompt: { text = \"...\" }, { tokens = [1, 2, 3] } or { length = N }"
+)]
 pub enum PromptSpec {
     /// Text, encoded with the model's tokenizer.
     Text {

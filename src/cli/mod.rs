@@ -6,6 +6,9 @@ mod generate;
 mod inputs;
 mod model;
 mod precision_arg;
+mod regress;
+mod run;
+mod simulation;
 mod synthetic_shape;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +30,10 @@ enum Command {
     Model(model::ModelCommand),
     /// Generate text with a model on this host and report its speed.
     Generate(generate::GenerateArgs),
+    /// Simulate one scenario: write its report folder and print the headline figures.
+    Run(run::RunArgs),
+    /// Run the scenarios of a baseline file and fail when a figure has regressed.
+    Regress(regress::RegressArgs),
 }
 
 /// Runs the parsed command line.
@@ -34,6 +41,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Model(command) => model::run(command),
         Command::Generate(args) => generate::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Regress(args) => regress::run(&args),
     }
 }
 

@@ -1,0 +1,155 @@
+//! `ruvsim run`: simulates one scenario, writes its report folder and prints the headline figures
+//! (each with its tier), the bottleneck and where the files went.
+
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use ruvsim_sim::result::RunResult;
+use ruvsim_sim::run::RunOptions;
+
+use crate::cli::simulation::{self, FidelityArg};
+
+/// Folder that holds one sub-folder per scenario when `--out` is not given.
+const DEFAULT_OUT_ROOT: &str = "ruvsim-out";
+
+/// Arguments of `ruvsim run`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    ruvsim run scenarios/pipeline5.toml\n  \
+    ruvsim run scenarios/torus3d-4096.toml --out /tmp/torus --seed 7\n  \
+    ruvsim run scenarios/stories260k-s3-psram.toml --model-dir ../shared/models --json")]
+pub struct RunArgs {
+    /// The scenario file (see docs/scenario-format.md).
+    #[arg(value_name = "SCENARIO.toml")]
+    scenario: PathBuf,
+    /// Folder for report.html, the CSV files, result.json and timeline.json
+    /// [default: ruvsim-out/<scenario name>/].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Replaces the scenario's seed.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Replaces the scenario's fidelity.
+    #[arg(long, value_enum)]
+    fidelity: Option<FidelityArg>,
+    /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set], then beside
+    /// the scenario.
+    #[arg(long, value_name = "DIR")]
+    model_dir: Option<PathBuf>,
+    /// A calibration file applied after the scenario's own overrides.
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+    /// Print the summary as JSON on stdout (and nothing else there).
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the scenario, writes the report folder and prints the summary.
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let loaded = simulation::load(&args.scenario)?;
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => default_out_dir(&loaded.scenario.scenario.name)?,
+    };
+    let options = RunOptions {
+        seed: args.seed,
+        fidelity: args.fidelity.map(Into::into),
+        model_dir: simulation::model_dir(args.model_dir.as_deref()),
+        calibration_file: args.calibration.clone(),
+        ..RunOptions::default()
+    };
+    let result = simulation::simulate_with_progress(&loaded, &options)?;
+    let files = ruvsim_reports::write_run_report(&result, &out)
+        .with_context(|| format!("cannot write the report of {}", loaded.file))?;
+    if args.json {
+        let summary = json_summary(&result, &out, &files);
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&result, &out);
+    }
+    Ok(())
+}
+
+/// `ruvsim-out/<name>/`, refusing names that are not a single plain folder name.
+fn default_out_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let mut components = Path::new(name).components();
+    match (components.next(), components.next()) {
+        (Some(Component::Normal(_)), None) => Ok(Path::new(DEFAULT_OUT_ROOT).join(name)),
+        _ => bail!(
+            "scenario.name = {name:?} cannot be a folder name under {DEFAULT_OUT_ROOT}/; give \
+             --out DIR or a name without path separators"
+        ),
+    }
+}
+
+/// The terminal summary: what ran, a table of figures with units and tiers, the bottleneck and
+/// the output folder.
+fn print_summary(result: &RunResult, out: &Path) {
+    let cluster = &result.cluster;
+    println!(
+        "{}: {} x {} ({}, {}), {}, seed {}",
+        result.scenario,
+        cluster.chips,
+        cluster.variant,
+        cluster.topology,
+        cluster.link,
+        simulation::fidelity_name(result.fidelity),
+        result.seed
+    );
+    let rows = ruvsim_reports::summary_rows(result);
+    let header = ["figure", "value", "unit", "tier"];
+    let cells: Vec<[String; 4]> = rows
+        .iter()
+        .map(|row| {
+            [
+                row.figure.clone(),
+                row.display_value(),
+                row.unit.label().to_string(),
+                row.tier.label().to_string(),
+            ]
+        })
+        .collect();
+    let width = |column: usize| {
+        cells
+            .iter()
+            .map(|row| row[column].chars().count())
+            .chain([header[column].len()])
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [width(0), width(1), width(2), width(3)];
+    let line = |row: [&str; 4]| {
+        println!(
+            "  {:<w0$}  {:>w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+    };
+    line(header);
+    for row in &cells {
+        line([&row[0], &row[1], &row[2], &row[3]]);
+    }
+    println!("bottleneck: {}", result.bottleneck.explanation);
+    println!("report: {}", out.display());
+}
+
+/// The summary as one JSON document: the run, its figures with tiers, the bottleneck and the
+/// files written.
+fn json_summary(result: &RunResult, out: &Path, files: &[PathBuf]) -> serde_json::Value {
+    serde_json::json!({
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "fidelity": simulation::fidelity_name(result.fidelity),
+        "cluster": result.cluster,
+        "figures": ruvsim_reports::summary_rows(result),
+        "bottleneck": result.bottleneck,
+        "output": out.display().to_string(),
+        "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+    })
+}

@@ -1,0 +1,136 @@
+//! Running a scenario from the command line, shared by `ruvsim run` and `ruvsim regress`:
+//! loading it with located errors, the model directory default, the fidelity argument, which
+//! model files a scenario needs, and a progress indicator on the terminal while it runs.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ruvsim_core::model_dir::MODEL_DIR_VAR;
+use ruvsim_sim::model_source::resolve;
+use ruvsim_sim::result::RunResult;
+use ruvsim_sim::run::{simulate, RunOptions};
+use ruvsim_sim::scenario::{self, Fidelity, LoadedScenario, ModelSpec};
+
+/// How long a run goes before the progress indicator appears: shorter runs show nothing.
+const PROGRESS_DELAY: Duration = Duration::from_secs(1);
+
+/// How often the progress indicator is redrawn.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+
+/// `--fidelity` on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FidelityArg {
+    /// Run the real inference on every chip (tokens and text are real).
+    Functional,
+    /// Charge predicted operation counts only (for clusters too large to compute).
+    Timing,
+}
+
+impl From<FidelityArg> for Fidelity {
+    fn from(arg: FidelityArg) -> Fidelity {
+        match arg {
+            FidelityArg::Functional => Fidelity::Functional,
+            FidelityArg::Timing => Fidelity::Timing,
+        }
+    }
+}
+
+/// The name of a fidelity as scenarios and baselines write it.
+pub fn fidelity_name(fidelity: Fidelity) -> &'static str {
+    match fidelity {
+        Fidelity::Functional => "functional",
+        Fidelity::Timing => "timing",
+    }
+}
+
+/// The model directory: `--model-dir` if given, else `RUVSIM_MODEL_DIR` when set and not empty.
+pub fn model_dir(given: Option<&Path>) -> Option<PathBuf> {
+    given.map(Path::to_path_buf).or_else(|| {
+        std::env::var_os(MODEL_DIR_VAR)
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// Reads and parses a scenario. Its errors already name the file, line, column and key.
+pub fn load(path: &Path) -> anyhow::Result<LoadedScenario> {
+    Ok(scenario::load(path)?)
+}
+
+/// The model files a scenario names (checkpoint or model file, and tokenizer) that cannot be
+/// found in `model_dir` or beside the scenario. Empty for synthetic models.
+pub fn missing_model_files(loaded: &LoadedScenario, model_dir: Option<&Path>) -> Vec<String> {
+    let files: Vec<&String> = match &loaded.scenario.model {
+        ModelSpec::Synthetic { .. } => Vec::new(),
+        ModelSpec::File { path, tokenizer }
+        | ModelSpec::Llama2c {
+            path, tokenizer, ..
+        } => std::iter::once(path).chain(tokenizer).collect(),
+    };
+    files
+        .into_iter()
+        .filter(|file| resolve(file, model_dir, &loaded.dir).is_err())
+        .cloned()
+        .collect()
+}
+
+/// Simulates `loaded`, showing a progress bar of generated tokens on stderr when it is a
+/// terminal and the run lasts longer than [`PROGRESS_DELAY`]. The indicator only reads a
+/// counter the simulation writes, so it cannot change the result.
+pub fn simulate_with_progress(
+    loaded: &LoadedScenario,
+    options: &RunOptions,
+) -> anyhow::Result<RunResult> {
+    // The library's messages already include their causes (`cluster.link: <why>`), so the
+    // error is rebuilt from its text rather than chained, which would print the cause twice.
+    let run = |options: &RunOptions| {
+        simulate(loaded, options).map_err(|e| anyhow!("cannot run {}: {e}", loaded.file))
+    };
+    if !std::io::stderr().is_terminal() {
+        return run(options);
+    }
+    let workload = &loaded.scenario.workload;
+    let total = u64::from(workload.requests) * u64::from(workload.new_tokens);
+    let counter = Arc::new(AtomicU64::new(0));
+    let options = RunOptions {
+        progress: Some(Arc::clone(&counter)),
+        ..options.clone()
+    };
+    let (done, finished) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        scope.spawn(|| show_progress(&loaded.scenario.scenario.name, total, &counter, finished));
+        let result = run(&options);
+        drop(done);
+        result
+    })
+}
+
+/// Draws the progress bar until `finished` disconnects; nothing before [`PROGRESS_DELAY`].
+fn show_progress(name: &str, total: u64, counter: &AtomicU64, finished: mpsc::Receiver<()>) {
+    match finished.recv_timeout(PROGRESS_DELAY) {
+        Err(RecvTimeoutError::Timeout) => {}
+        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "{spinner} {prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} tokens",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(name.to_string());
+    loop {
+        bar.set_position(counter.load(Ordering::Relaxed));
+        match finished.recv_timeout(PROGRESS_TICK) {
+            Err(RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    bar.finish_and_clear();
+}

@@ -1,0 +1,325 @@
+//! Every scenario in `scenarios/` runs to the end: each request completes (or, on a lossy radio,
+//! fails with a reason), tokens are conserved, and each scenario shows what its comments say it
+//! shows. Scenarios that need the real model skip with a printed reason when `RUVSIM_MODEL_DIR`
+//! is unset (and fail instead when `RUVSIM_REQUIRE_ALL=1`).
+
+use std::path::{Path, PathBuf};
+
+use ruvsim_core::model_dir;
+use ruvsim_sim::cluster::Outcome;
+use ruvsim_sim::memory::Region;
+use ruvsim_sim::result::RunResult;
+use ruvsim_sim::run::{simulate, RunOptions};
+use ruvsim_sim::scenario::{load, Fidelity, LoadedScenario, ModelSpec};
+
+/// The scenario library, relative to the package root. `library_lists_every_scenario` keeps it
+/// equal to the folder's content.
+const LIBRARY: [&str; 16] = [
+    "espnow-mesh.toml",
+    "event-gated.toml",
+    "hybrid-64.toml",
+    "hypercube-1024.toml",
+    "pipeline5-one-stream.toml",
+    "pipeline5.toml",
+    "sdcard-streaming.toml",
+    "standalone-esp32.toml",
+    "standalone-esp32c3.toml",
+    "standalone-esp32c6.toml",
+    "standalone-esp32s2.toml",
+    "standalone-esp32s3.toml",
+    "stories260k-s3-psram.toml",
+    "tensor5.toml",
+    "torus3d-4096.toml",
+    "uart-chain-c3.toml",
+];
+
+fn scenario_path(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file)
+}
+
+fn load_scenario(file: &str) -> LoadedScenario {
+    load(&scenario_path(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whether the scenario reads model files (rather than generating synthetic weights).
+fn needs_model_files(loaded: &LoadedScenario) -> bool {
+    !matches!(loaded.scenario.model, ModelSpec::Synthetic { .. })
+}
+
+/// Runs a library scenario as `ruvsim run` would (its own fidelity and seed), or `None` when it
+/// needs the real model and the model directory is not set.
+fn run(file: &str) -> Option<RunResult> {
+    let loaded = load_scenario(file);
+    let model_dir = if needs_model_files(&loaded) {
+        match model_dir::locate() {
+            Ok(Some(dir)) => Some(dir),
+            Ok(None) => {
+                println!("skipping {file}: it needs the real model files");
+                return None;
+            }
+            Err(reason) => panic!("{file}: {reason}"),
+        }
+    } else {
+        None
+    };
+    let options = RunOptions {
+        model_dir,
+        ..RunOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let result = simulate(&loaded, &options).unwrap_or_else(|e| panic!("{file}: {e}"));
+    println!(
+        "{file}: {:.3} tok/s, {} events, {:.1} s on this host",
+        result.summary.throughput_tok_s,
+        result.summary.events,
+        started.elapsed().as_secs_f64()
+    );
+    check_conservation(file, &loaded, &result);
+    Some(result)
+}
+
+/// Every request ended; completed ones generated exactly their tokens; failures say why.
+fn check_conservation(file: &str, loaded: &LoadedScenario, result: &RunResult) {
+    let workload = &loaded.scenario.workload;
+    let summary = &result.summary;
+    assert_eq!(result.requests.len() as u32, workload.requests, "{file}");
+    assert_eq!(
+        summary.requests_completed + summary.requests_failed,
+        workload.requests,
+        "{file}"
+    );
+    let mut generated = 0;
+    for request in &result.requests {
+        match &request.outcome {
+            Outcome::Completed => assert_eq!(request.generated, workload.new_tokens, "{file}"),
+            Outcome::Failed { reason } => assert!(!reason.is_empty(), "{file}"),
+        }
+        generated += u64::from(request.generated);
+    }
+    assert_eq!(summary.tokens_generated, generated, "{file}");
+    assert!(summary.throughput_tok_s > 0.0, "{file}");
+}
+
+#[test]
+fn library_lists_every_scenario() {
+    let mut found: Vec<String> = std::fs::read_dir(scenario_path(""))
+        .expect("read scenarios/")
+        .map(|entry| entry.expect("directory entry").file_name())
+        .filter_map(|name| name.to_str().map(str::to_string))
+        .filter(|name| name.ends_with(".toml"))
+        .collect();
+    found.sort();
+    let mut listed: Vec<String> = LIBRARY.iter().map(|s| s.to_string()).collect();
+    listed.sort();
+    assert_eq!(found, listed, "add new scenarios to LIBRARY (and a test)");
+}
+
+/// Where chip 0 keeps its weights and KV cache.
+fn placement(result: &RunResult) -> (Region, Region) {
+    let placement = &result.chips[0].placement;
+    (placement.weights, placement.kv_cache)
+}
+
+/// The busiest resource is the shared radio channel (ESP-NOW scenarios).
+fn radio_bound(file: &str, result: &RunResult) {
+    assert!(
+        result.bottleneck.resource.contains("shared medium"),
+        "{file}: {}",
+        result.bottleneck.explanation
+    );
+}
+
+/// The throughput of one ESP32-S3 running the model alone, the yardstick of the S3 clusters.
+fn standalone_s3_throughput() -> f64 {
+    run("standalone-esp32s3.toml")
+        .expect("synthetic")
+        .summary
+        .throughput_tok_s
+}
+
+#[test]
+fn pipeline5_fills_only_with_concurrent_streams() {
+    let (Some(filled), Some(single)) = (run("pipeline5.toml"), run("pipeline5-one-stream.toml"))
+    else {
+        return;
+    };
+    let speedup = filled.summary.throughput_tok_s / single.summary.throughput_tok_s;
+    assert!(
+        speedup > 3.0,
+        "5 streams over 5 stages: {speedup:.2}x one stream"
+    );
+    // One stream: every chip waits for the others most of the time.
+    assert!(
+        single.chips.iter().all(|c| c.utilisation < 0.3),
+        "{}",
+        single.bottleneck.explanation
+    );
+    assert!(single.bottleneck.explanation.contains("sequential"));
+    assert!(filled.bottleneck.utilisation > 0.8);
+}
+
+#[test]
+fn event_gated_runs_one_wake_up() {
+    let Some(result) = run("event-gated.toml") else {
+        return;
+    };
+    assert_eq!(result.summary.requests_completed, 1);
+}
+
+#[test]
+fn standalone_variants_fit_as_their_comments_say() {
+    let expected = [
+        ("standalone-esp32.toml", Region::Sram, Region::Sram),
+        ("standalone-esp32s2.toml", Region::Psram, Region::Sram),
+        ("standalone-esp32s3.toml", Region::Sram, Region::Psram),
+        ("standalone-esp32c3.toml", Region::Sram, Region::Sram),
+        ("standalone-esp32c6.toml", Region::Sram, Region::Sram),
+    ];
+    let mut throughput = Vec::new();
+    for (file, weights, kv_cache) in expected {
+        let result = run(file).expect("synthetic");
+        assert_eq!(placement(&result), (weights, kv_cache), "{file}");
+        assert_eq!(result.cluster.chips, 1, "{file}");
+        throughput.push((file, result.summary.throughput_tok_s));
+    }
+    // The S3's SIMD kernels make it the fastest of the five.
+    let fastest = throughput
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("five runs");
+    assert_eq!(fastest.0, "standalone-esp32s3.toml", "{throughput:?}");
+}
+
+#[test]
+fn tensor5_chooses_one_chips_tokens_but_slower() {
+    let (Some(split), Some(alone)) = (run("tensor5.toml"), run("standalone-esp32s3.toml")) else {
+        return;
+    };
+    // Same weights, same seeded prompt, greedy choice, exact integer partial sums.
+    let split_tokens = &split.requests[0].tokens;
+    assert_eq!(split_tokens.len(), 16);
+    assert_eq!(split_tokens[..], alone.requests[0].tokens[..16]);
+    assert!(
+        split.summary.inter_token_latency.p50 > alone.summary.inter_token_latency.p50,
+        "transfers cost more than the compute they save on this model"
+    );
+    assert!(split.bottleneck.resource.starts_with("link"));
+}
+
+#[test]
+fn uart_chain_c3_holds_int8_over_five_chips() {
+    let Some(result) = run("uart-chain-c3.toml") else {
+        return;
+    };
+    assert_eq!(result.plan.pipeline, 5);
+    assert!(result
+        .chips
+        .iter()
+        .all(|c| c.placement.weights == Region::Sram));
+    assert!(
+        result.links.iter().all(|l| l.bytes > 0),
+        "every UART hop is used"
+    );
+}
+
+#[test]
+fn espnow_mesh_loses_packets_and_says_so() {
+    let Some(result) = run("espnow-mesh.toml") else {
+        return;
+    };
+    radio_bound("espnow-mesh.toml", &result);
+    assert!(
+        result.summary.requests_failed > 0,
+        "10% loss with 3 attempts"
+    );
+    assert!(result.summary.requests_completed > 0);
+    for request in &result.requests {
+        if let Outcome::Failed { reason } = &request.outcome {
+            assert!(reason.contains("lost"), "{reason}");
+        }
+    }
+}
+
+#[test]
+fn radio_clusters_are_bound_by_the_shared_channel() {
+    let single_chip = standalone_s3_throughput();
+    for file in ["hybrid-64.toml", "hypercube-1024.toml", "torus3d-4096.toml"] {
+        let Some(result) = run(file) else {
+            return;
+        };
+        radio_bound(file, &result);
+        assert_eq!(result.summary.requests_failed, 0, "{file}: lossless radio");
+        assert!(
+            result.summary.throughput_tok_s < single_chip,
+            "{file}: {} tok/s vs one chip's {single_chip}",
+            result.summary.throughput_tok_s
+        );
+    }
+}
+
+#[test]
+fn large_clusters_run_at_timing_fidelity() {
+    for (file, chips) in [("hypercube-1024.toml", 1024), ("torus3d-4096.toml", 4096)] {
+        let Some(result) = run(file) else {
+            return;
+        };
+        assert_eq!(result.fidelity, Fidelity::Timing, "{file}");
+        assert_eq!(result.cluster.chips, chips, "{file}");
+    }
+}
+
+/// What llama2.c's `run.c` prints for stories260K at temperature 0, as published in llama2.c's
+/// `doc/stories260K.md` (the beginning).
+const LLAMA2C_GREEDY: &str = "Once upon a time, there was a little girl named Lily. She loved \
+to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it \
+was too high.\nLily's mom said, \"Lily, let's go to the park.\"";
+
+/// esp32-llm's published speed for this setup (esp32-llm README: "~32.83 tokens/second").
+const ESP32_LLM_TOK_S: f64 = 32.83;
+
+#[test]
+fn stories260k_on_s3_psram_matches_llama2c_and_esp32_llm() {
+    let Some(result) = run("stories260k-s3-psram.toml") else {
+        return;
+    };
+    assert_eq!(placement(&result).0, Region::Psram);
+    let text = result.texts[0].as_deref().expect("a tokenizer gives text");
+    let full = format!("Once upon a time{text}");
+    assert!(
+        LLAMA2C_GREEDY.starts_with(&full) || full.starts_with(LLAMA2C_GREEDY),
+        "greedy stories260K text differs from llama2.c's: {full:?}"
+    );
+    let throughput = result.summary.throughput_tok_s;
+    assert!(
+        (throughput / ESP32_LLM_TOK_S - 1.0).abs() < 0.25,
+        "{throughput:.2} tok/s vs esp32-llm's measured {ESP32_LLM_TOK_S}"
+    );
+}
+
+#[test]
+fn sdcard_streaming_reads_weights_from_the_card() {
+    let Some(result) = run("sdcard-streaming.toml") else {
+        return;
+    };
+    assert_eq!(placement(&result).0, Region::SdCard);
+    assert!(result.chips[0].placement.sd_used > 40_000_000);
+    assert!(
+        result.summary.throughput_tok_s < 1.0,
+        "{} tok/s",
+        result.summary.throughput_tok_s
+    );
+}
+
+#[test]
+fn baseline_lists_every_library_scenario() {
+    let text = std::fs::read_to_string(scenario_path("baseline.csv")).expect("read baseline");
+    for file in LIBRARY {
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with(&format!("{file},"))),
+            "scenarios/baseline.csv has no row for {file}"
+        );
+    }
+}
