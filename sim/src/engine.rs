@@ -308,13 +308,14 @@ impl<T, M> Engine<T, M> {
 
     /// Takes `resource` out of service at the current time: its running task is interrupted
     /// (its busy time so far is kept, the rest is not spent) and waits at the head of its queue;
-    /// nothing starts there until [`Engine::unblock`].
-    pub fn block(&mut self, resource: ResourceId) -> Result<(), EngineError> {
+    /// nothing starts there until [`Engine::unblock`]. Returns whether a task was interrupted
+    /// (it will be started again, so a process with side effects can tell).
+    pub fn block(&mut self, resource: ResourceId) -> Result<bool, EngineError> {
         let r = self.check_resource(resource)?;
         self.blocked[r] = true;
         let slot = self.running[r];
         if slot == NONE {
-            return Ok(());
+            return Ok(false);
         }
         let now = self.queue.now();
         let entry = &mut self.slots[slot as usize];
@@ -330,7 +331,7 @@ impl<T, M> Engine<T, M> {
             .unwrap_or(Duration::ZERO);
         self.running[r] = NONE;
         self.push_front(r, slot);
-        Ok(())
+        Ok(true)
     }
 
     /// Puts `resource` back in service; its queue resumes at the current time.

@@ -160,7 +160,9 @@ pub enum MemoryError {
         max: u64,
     },
     /// Octal PSRAM on a variant that only has quad.
-    #[error("cluster.memory.psram_mode = \"octal\", but {variant} has only quad PSRAM (valid: quad)")]
+    #[error(
+        "cluster.memory.psram_mode = \"octal\", but {variant} has only quad PSRAM (valid: quad)"
+    )]
     OctalNotSupported {
         /// The chip variant.
         variant: Variant,
@@ -262,6 +264,21 @@ pub struct Placement {
     pub flash_used: u64,
     /// SD card bytes used.
     pub sd_used: u64,
+}
+
+impl Placement {
+    /// Nothing placed (an idle spare chip) with the given SRAM budget.
+    pub fn empty(sram_budget: u64) -> Placement {
+        Placement {
+            weights: Region::Sram,
+            kv_cache: Region::Sram,
+            sram_used: 0,
+            sram_budget,
+            psram_used: 0,
+            flash_used: 0,
+            sd_used: 0,
+        }
+    }
 }
 
 /// Remaining capacity per region while placing.
@@ -434,6 +451,20 @@ fn stream_for(
             stalls: false,
         }),
     })
+}
+
+/// Time to read `bytes` once from `region` at its effective bandwidth (zero for SRAM): for
+/// example a spare chip loading a failed chip's weights from its flash.
+pub fn read_time(
+    region: Region,
+    bytes: u64,
+    setup: &MemorySetup,
+    calibration: &Calibration,
+) -> Result<Duration, MemoryError> {
+    match stream_for(region, setup, calibration)? {
+        Some(stream) => stream.time(bytes),
+        None => Ok(Duration::ZERO),
+    }
 }
 
 /// Time to move the bytes a step reads and writes outside SRAM (see the module docs for the

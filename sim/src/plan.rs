@@ -52,6 +52,8 @@ pub struct PlanRequest<'a> {
     pub memory: &'a MemorySetup,
     /// A speculative draft model, run whole on one extra chip per replica.
     pub draft: Option<ModelConfig>,
+    /// Spare chips after every replica's chips, idle until one takes over a failed chip.
+    pub spares: u32,
 }
 
 /// One chip of a replica.
@@ -90,6 +92,9 @@ pub struct Plan {
     pub chips: Vec<ChipPlan>,
     /// The speculative draft's chip (one per replica, after every replica's chips), if any.
     pub draft: Option<DraftPlan>,
+    /// Spare chips, after the draft chips.
+    #[serde(default)]
+    pub spares: u32,
 }
 
 /// The chip that runs a replica's speculative draft model.
@@ -122,6 +127,20 @@ impl Plan {
         self.draft.as_ref().map(|_| self.target_chips() + replica)
     }
 
+    /// Chips with a part of the model (targets and drafts; spares come after them).
+    pub fn working_chips(&self) -> u32 {
+        self.target_chips() + self.draft.as_ref().map_or(0, |_| self.replicas)
+    }
+
+    /// The replica `chip` (a target or draft chip) serves.
+    pub fn replica_of(&self, chip: u32) -> u32 {
+        if chip >= self.target_chips() {
+            chip - self.target_chips()
+        } else {
+            chip / self.chips_per_replica()
+        }
+    }
+
     /// The plan of global chip `chip`.
     pub fn chip(&self, chip: u32) -> &ChipPlan {
         match &self.draft {
@@ -137,8 +156,9 @@ pub enum PlanError {
     /// The parallelism does not use exactly the topology's chips.
     #[error(
         "the topology has {chips} chips but parallelism uses {needed} ((pipeline {pipeline} x \
-         tensor {tensor}{}) x replicas {replicas}); make them equal",
-        if *.draft { " + 1 draft chip" } else { "" }
+         tensor {tensor}{}) x replicas {replicas}{}); make them equal",
+        if *.draft { " + 1 draft chip" } else { "" },
+        if *.spares > 0 { format!(" + {spares} spares") } else { String::new() }
     )]
     ChipCount {
         /// Chips in the topology.
@@ -153,6 +173,8 @@ pub enum PlanError {
         replicas: u32,
         /// Whether each replica has a draft chip.
         draft: bool,
+        /// Spare chips.
+        spares: u32,
     },
     /// A parallelism setting is impossible for the model.
     #[error("parallelism.{key} = {value}: {reason}")]
@@ -230,7 +252,7 @@ struct Misfit {
 pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
     let per_replica = u64::from(request.pipeline) * u64::from(request.tensor)
         + u64::from(request.draft.is_some());
-    let needed = per_replica * u64::from(request.replicas);
+    let needed = per_replica * u64::from(request.replicas) + u64::from(request.spares);
     if needed != u64::from(request.chips) {
         return Err(PlanError::ChipCount {
             chips: request.chips,
@@ -239,6 +261,7 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
             tensor: request.tensor,
             replicas: request.replicas,
             draft: request.draft.is_some(),
+            spares: request.spares,
         });
     }
     request
@@ -306,6 +329,7 @@ fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
         stages,
         chips,
         draft,
+        spares: request.spares,
     }))
 }
 
@@ -727,6 +751,7 @@ mod tests {
             },
             memory,
             draft: None,
+            spares: 0,
         }
     }
 

@@ -46,6 +46,9 @@ pub struct Scenario {
     /// An event-gated experiment (`ruvsim gated`): sensor events, a gate, a polling baseline.
     #[serde(default)]
     pub gated: Option<GatedSpec>,
+    /// Faults, their detection and fail-over.
+    #[serde(default)]
+    pub faults: Option<FaultSpec>,
 }
 
 /// `[speculative]`: a draft model proposes `k` tokens, the target verifies them in one pass.
@@ -61,6 +64,109 @@ pub struct SpeculativeSpec {
     /// computation runs, so acceptance cannot be measured; the report says it was assumed).
     #[serde(default)]
     pub acceptance: Option<f64>,
+}
+
+/// `[faults]`: what fails when, how it is noticed, and what takes over.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Heartbeats every chip sends to a monitor.
+    #[serde(default)]
+    pub heartbeat: HeartbeatSpec,
+    /// Spare chips (the topology's last chips) that take over a failed chip's part.
+    #[serde(default)]
+    pub spares: u32,
+    /// What happens to requests on a replica that lost a chip.
+    #[serde(default)]
+    pub policy: FailurePolicy,
+    /// Scheduled faults.
+    #[serde(default)]
+    pub events: Vec<FaultEvent>,
+    /// Random crashes: mean time between failures of one chip, in hours (seeded).
+    #[serde(default)]
+    pub mtbf_hours: Option<f64>,
+    /// Wired links: probability that a message is lost (then resent after `ack_timeout_ms`).
+    #[serde(default)]
+    pub message_loss: f64,
+    /// Wired links: how long a sender waits for an acknowledgement before resending.
+    #[serde(default = "default_ack_timeout_ms")]
+    pub ack_timeout_ms: f64,
+    /// Wired links: transmissions of a message before it is given up.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_ack_timeout_ms() -> f64 {
+    1.0
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+
+/// Heartbeat settings: a chip is declared failed at the first check at which its last heartbeat is
+/// older than `timeout_ms`; checks run every `period_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatSpec {
+    /// Heartbeat and check period.
+    pub period_ms: f64,
+    /// Silence after which a chip is declared failed.
+    pub timeout_ms: f64,
+}
+
+impl Default for HeartbeatSpec {
+    fn default() -> Self {
+        HeartbeatSpec {
+            period_ms: 10.0,
+            timeout_ms: 50.0,
+        }
+    }
+}
+
+/// What happens to the requests of a replica that lost a chip.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailurePolicy {
+    /// A spare takes over and the requests continue (the lost work is recomputed); without a
+    /// spare they fail.
+    #[default]
+    Retry,
+    /// The requests fail with the cause, spare or not (a spare still takes over for new ones).
+    Fail,
+}
+
+/// One scheduled fault.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultEvent {
+    /// The chip stops for good.
+    Crash {
+        /// Chip id.
+        chip: u32,
+        /// When, in milliseconds from the start.
+        at_ms: f64,
+    },
+    /// The chip stops for a while (longer than the heartbeat timeout counts as a crash).
+    Hang {
+        /// Chip id.
+        chip: u32,
+        /// When.
+        at_ms: f64,
+        /// For how long.
+        for_ms: f64,
+    },
+    /// The link between two neighbouring chips carries nothing for a while.
+    LinkDown {
+        /// One end.
+        from: u32,
+        /// The other end.
+        to: u32,
+        /// When.
+        at_ms: f64,
+        /// For how long.
+        for_ms: f64,
+    },
 }
 
 /// The draft: the target's own weights, with fewer layers and/or a lower precision.

@@ -9,6 +9,7 @@
 //! stream never overlaps its tokens; prompt tokens need no sampling and flow through the pipeline
 //! back to back.
 
+mod faults;
 mod functional;
 mod kernel;
 mod speculative;
@@ -24,6 +25,8 @@ use ruvsim_topologies::Topology;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use faults::Faults;
+pub use faults::{FaultSetup, FaultStats, ScheduledFault};
 pub use functional::Functional;
 pub use kernel::Kernel;
 use speculative::{assumed_acceptance, measured_acceptance, Round};
@@ -157,6 +160,16 @@ pub enum Work {
         /// On the last hop of a generated token's way to the gateway: the token's record.
         deliver: Option<u32>,
     },
+    /// A spare takes over a failed chip's role: loads its weights from flash and rebuilds the
+    /// key/value caches of the requests in flight.
+    Recover {
+        /// The role.
+        chip: u32,
+        /// Load plus rebuild time.
+        duration: Duration,
+        /// When the failed chip stopped.
+        stopped: Time,
+    },
 }
 
 /// Timer events.
@@ -164,6 +177,16 @@ pub enum Work {
 pub enum Timer {
     /// An open-loop request arrives.
     Arrival(u32),
+    /// A chip (role) crashes.
+    Crash(u32),
+    /// A chip (role) hangs for a while.
+    Hang(u32, Duration),
+    /// The link between two chips goes down for a while.
+    LinkDown(u32, u32, Duration),
+    /// A resource (chip role or link) is back in service.
+    Resume(u32),
+    /// The monitor declares a chip (role) that stopped at the given time failed.
+    Detect(u32, Time),
 }
 
 /// A span on the timeline.
@@ -242,6 +265,8 @@ pub struct ClusterSetup<'a> {
     pub progress: Option<Arc<AtomicU64>>,
     /// Speculative decoding, when the plan has a draft chip per replica.
     pub speculation: Option<Speculation>,
+    /// Faults and fail-over.
+    pub faults: Option<FaultSetup>,
 }
 
 /// The simulated cluster.
@@ -250,6 +275,7 @@ pub struct Cluster<'a, 'm> {
     functional: Option<Functional<'m>>,
     draft: Option<Functional<'m>>,
     speculation_stats: Option<SpeculationStats>,
+    faults: Option<Faults>,
     chips: u32,
     requests: Vec<Request>,
     records: Vec<Option<RequestRecord>>,
@@ -288,6 +314,8 @@ pub struct ClusterOutput {
     pub timeline_dropped: u64,
     /// Speculative decoding totals, when speculation ran.
     pub speculation: Option<SpeculationStats>,
+    /// What faults did, when the scenario has any.
+    pub faults: Option<FaultStats>,
 }
 
 impl<'a, 'm> Cluster<'a, 'm> {
@@ -343,10 +371,19 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 ..Stream::default()
             })
             .collect();
+        let faults = setup.faults.clone().map(|fault_setup| {
+            Faults::new(
+                fault_setup,
+                plan.working_chips(),
+                plan.spares,
+                plan.replicas,
+            )
+        });
         Ok(Cluster {
             functional,
             draft,
             speculation_stats,
+            faults,
             chips,
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
@@ -394,6 +431,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 }
             }
         }
+        self.schedule_faults(engine)?;
         Ok(())
     }
 
@@ -409,6 +447,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
 
     /// Gives waiting requests to free streams: the replica with most free streams first.
     fn dispatch(&mut self, engine: &mut Engine<Work, Timer>, now: Time) -> Result<(), SimError> {
+        self.fail_unservable(now)?;
         while let Some(&id) = self.pending.front() {
             let Some(stream) = self.free_stream() else {
                 break;
@@ -425,7 +464,11 @@ impl<'a, 'm> Cluster<'a, 'm> {
             .chunks(per)
             .enumerate()
             .map(|(replica, streams)| {
-                let free = streams.iter().filter(|s| s.request.is_none()).count();
+                let free = if self.replica_alive(replica) {
+                    streams.iter().filter(|s| s.request.is_none()).count()
+                } else {
+                    0
+                };
                 (free, std::cmp::Reverse(replica))
             })
             .filter(|&(free, _)| free > 0)
@@ -696,6 +739,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
         after: &[TaskRef],
         deliver: Option<u32>,
     ) -> Result<Vec<TaskRef>, SimError> {
+        let (from, to) = (self.physical(from), self.physical(to));
         if from == to {
             return Ok(after.to_vec());
         }
@@ -739,6 +783,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 if request.is_some_and(|id| self.failures[id as usize].is_some()) {
                     return Ok(Duration::ZERO);
                 }
+                let restarted = self.take_interrupted(chip);
                 let on_draft = self.is_draft_chip(chip);
                 let (executor, executor_chip, config) = if on_draft {
                     let draft_config = self.setup.plan.draft.as_ref().map(|d| d.config);
@@ -752,6 +797,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                     (self.functional.as_mut(), chip, self.setup.config)
                 };
                 let counts = match executor {
+                    Some(_) if restarted => kernel.predict(&config, self.setup.sampler, pos)?,
                     Some(executor) => {
                         let (counts, sampled) =
                             executor.run(executor_chip, stream, flight, &kernel, pos)?;
@@ -783,6 +829,19 @@ impl<'a, 'm> Cluster<'a, 'm> {
                     hop: None,
                 });
                 Ok(timing.total)
+            }
+            Work::Recover { chip, duration, .. } => {
+                self.record_span(TimelineSpan {
+                    resource: chip,
+                    start: now,
+                    duration,
+                    stream: u32::MAX,
+                    kernel: None,
+                    bytes: 0,
+                    pos: None,
+                    hop: None,
+                });
+                Ok(duration)
             }
             Work::Hop {
                 stream,
@@ -819,7 +878,21 @@ impl<'a, 'm> Cluster<'a, 'm> {
                     }
                     delivery.time
                 } else {
-                    self.setup.link.transfer_time(u64::from(bytes))?.total
+                    let transfer = self.setup.link.transfer_time(u64::from(bytes))?.total;
+                    let (time, attempts, delivered) = self.wired_delivery(link, transfer);
+                    if !delivered {
+                        let request = match deliver {
+                            Some(index) => Some(self.tokens[index as usize].request),
+                            None => self.streams[stream as usize].request,
+                        };
+                        if let Some(id) = request {
+                            self.failures[id as usize].get_or_insert(format!(
+                                "message of {bytes} bytes lost on link {link} after {attempts} \
+                                 transmissions"
+                            ));
+                        }
+                    }
+                    time
                 };
                 self.record_span(TimelineSpan {
                     resource: self.chips + link,
@@ -871,10 +944,12 @@ impl<'a, 'm> Cluster<'a, 'm> {
             return Ok(());
         }
         let Some(id) = self.streams[stream as usize].request else {
-            return Err(SimError::Internal(format!(
-                "stream {stream} finished a token without a request"
-            )));
+            // The request failed (a fault) while this token was on its way.
+            return Ok(());
         };
+        if self.ended[id as usize] {
+            return Ok(());
+        }
         if let Some(reason) = self.failures[id as usize].clone() {
             return self.finish_request(engine, stream, id, now, Outcome::Failed { reason });
         }
@@ -1184,6 +1259,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
 
     /// Everything recorded; fails if a request never ended.
     pub fn into_output(self) -> Result<ClusterOutput, SimError> {
+        let fault_stats = self.fault_stats();
         let mut requests = Vec::with_capacity(self.records.len());
         for (id, record) in self.records.into_iter().enumerate() {
             let record = record.ok_or_else(|| {
@@ -1200,6 +1276,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             timeline: self.timeline,
             timeline_dropped: self.timeline_dropped,
             speculation: self.speculation_stats,
+            faults: fault_stats,
         })
     }
 }
@@ -1251,6 +1328,7 @@ impl Process for Cluster<'_, '_> {
                 deliver: Some(index),
                 ..
             } => self.deliver(engine, index, now)?,
+            Work::Recover { stopped, .. } => self.on_recovered(stopped, now),
             _ => {}
         }
         Ok(())
@@ -1267,6 +1345,13 @@ impl Process for Cluster<'_, '_> {
                 self.pending.push_back(id);
                 self.dispatch(engine, now)?;
             }
+            Timer::Crash(chip) => self.on_crash(engine, chip, now)?,
+            Timer::Hang(chip, length) => self.on_hang(engine, chip, length, now)?,
+            Timer::LinkDown(from, to, length) => {
+                self.on_link_down(engine, from, to, length, now)?
+            }
+            Timer::Resume(resource) => engine.unblock(resource, self)?,
+            Timer::Detect(chip, stopped) => self.on_detect(engine, chip, stopped, now)?,
         }
         Ok(())
     }

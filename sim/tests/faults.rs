@@ -1,0 +1,205 @@
+//! Faults: nothing is lost silently, fail-over to a spare completes every request after a
+//! recovery time that follows the flash-bandwidth arithmetic, and without a spare the requests
+//! that needed the chip fail with the cause.
+
+use ruvsim_sim::calibration::{Calibration, Variant};
+use ruvsim_sim::cluster::Outcome;
+use ruvsim_sim::memory::{read_time, MemorySetup, Region};
+use ruvsim_sim::result::RunResult;
+use ruvsim_sim::run::{simulate, RunOptions};
+use ruvsim_sim::scenario::{parse, LoadedScenario};
+
+const MODEL: &str = r#"[model]
+source = "synthetic"
+shape = { dim = 64, hidden_dim = 128, n_layers = 5, n_heads = 4, n_kv_heads = 4, vocab_size = 256, seq_len = 128 }
+seed = 11
+precision = "int8""#;
+
+fn scenario(chips: u32, workload: &str, faults: &str, dir: &std::path::Path) -> LoadedScenario {
+    let text = format!(
+        r#"[scenario]
+name = "faults"
+fidelity = "timing"
+{MODEL}
+[cluster]
+variant = "esp32s3"
+topology = {{ kind = "chain", chips = {chips} }}
+link = {{ kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }}
+[parallelism]
+pipeline = 5
+{workload}
+{faults}
+"#
+    );
+    LoadedScenario {
+        scenario: parse("faults.toml", &text).unwrap_or_else(|e| panic!("{e}")),
+        file: "faults.toml".into(),
+        dir: dir.to_path_buf(),
+    }
+}
+
+const CLOSED: &str = r#"[workload]
+arrivals = { kind = "closed_loop", concurrency = 1 }
+requests = 3
+prompt = { tokens = [1, 2, 3, 4] }
+new_tokens = 20"#;
+
+fn run(loaded: &LoadedScenario) -> RunResult {
+    simulate(loaded, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ended(result: &RunResult) -> u32 {
+    result.summary.requests_completed + result.summary.requests_failed
+}
+
+#[test]
+fn a_crash_without_a_spare_fails_the_requests_with_the_cause() {
+    let faults = "[faults]\nevents = [{ kind = \"crash\", chip = 2, at_ms = 1.0 }]";
+    let result = run(&scenario(5, CLOSED, faults, std::path::Path::new(".")));
+    assert_eq!(ended(&result), 3, "every request ends");
+    assert_eq!(result.summary.requests_failed, 3);
+    let reasons: Vec<&str> = result
+        .requests
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Failed { reason } => reason.as_str(),
+            Outcome::Completed => "",
+        })
+        .collect();
+    assert!(
+        reasons[0].contains("chip 2 stopped at 1.000 ms"),
+        "{}",
+        reasons[0]
+    );
+    assert!(reasons[0].contains("no spare"), "{}", reasons[0]);
+    assert!(reasons[1].contains("no replica is left"), "{}", reasons[1]);
+    let stats = result.faults.unwrap();
+    assert_eq!(
+        (stats.crashes, stats.failovers, stats.requests_failed),
+        (1, 0, 3)
+    );
+    // Detection: last heartbeat at 0 ms, silent past 50 ms at the 60 ms check.
+    assert_eq!(stats.time_to_detect.p50.as_ps(), 59_000_000_000);
+}
+
+#[test]
+fn a_spare_takes_over_after_detection_and_a_flash_load() {
+    let dir = std::env::temp_dir().join(format!("ruvsim-faults-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("arrivals.txt"), "100000\n100500\n").unwrap();
+    let workload = r#"[workload]
+arrivals = { kind = "replay", file = "arrivals.txt" }
+requests = 2
+prompt = { tokens = [1, 2, 3, 4] }
+new_tokens = 20"#;
+    let faults = "[faults]\nspares = 1\nevents = [{ kind = \"crash\", chip = 2, at_ms = 1.0 }]";
+    let result = run(&scenario(6, workload, faults, &dir));
+    assert_eq!(
+        result.summary.requests_completed, 2,
+        "the spare serves every request"
+    );
+    let stats = result.faults.clone().unwrap();
+    assert_eq!(stats.failovers, 1);
+    assert_eq!(stats.tokens_recomputed, 0, "no request was in flight");
+    // Recovery = detection + the spare reading chip 2's weights from flash.
+    let weights = result.plan.chips[2].footprint.weights_bytes;
+    let load = read_time(
+        Region::Flash,
+        weights,
+        &MemorySetup::default(),
+        &Calibration::builtin(Variant::Esp32S3),
+    )
+    .unwrap();
+    assert_eq!(
+        stats.time_to_recover.p50.as_ps() - stats.time_to_detect.p50.as_ps(),
+        load.as_ps()
+    );
+    assert!(load.as_ps() > 0);
+    // The spare (chip 5) now holds chip 2's part: traffic reaches it.
+    assert!(result.links.iter().any(|l| l.ends == "4-5" && l.bytes > 0));
+}
+
+#[test]
+fn requests_in_flight_are_retried_on_the_spare() {
+    let faults = "[faults]\nspares = 1\nevents = [{ kind = \"crash\", chip = 1, at_ms = 3.0 }]";
+    let result = run(&scenario(6, CLOSED, faults, std::path::Path::new(".")));
+    assert_eq!(result.summary.requests_completed, 3);
+    let stats = result.faults.unwrap();
+    assert_eq!(stats.requests_retried, 1);
+    assert!(
+        stats.tokens_recomputed >= 4,
+        "the prompt at least: {stats:?}"
+    );
+    assert!(stats.time_to_recover.p50 > stats.time_to_detect.p50);
+}
+
+#[test]
+fn a_short_hang_and_a_link_outage_delay_but_lose_nothing() {
+    let here = std::path::Path::new(".");
+    let clean = run(&scenario(5, CLOSED, "", here));
+    let hang = run(&scenario(
+        5,
+        CLOSED,
+        "[faults]\nevents = [{ kind = \"hang\", chip = 3, at_ms = 2.0, for_ms = 20.0 }]",
+        here,
+    ));
+    let link = run(&scenario(
+        5,
+        CLOSED,
+        "[faults]\nevents = [{ kind = \"link_down\", from = 1, to = 2, at_ms = 2.0, for_ms = 20.0 }]",
+        here,
+    ));
+    for result in [&hang, &link] {
+        assert_eq!(result.summary.requests_completed, 3);
+        assert!(result.summary.makespan > clean.summary.makespan);
+    }
+    assert_eq!(hang.faults.as_ref().unwrap().hangs, 1);
+    assert_eq!(link.faults.as_ref().unwrap().link_outages, 1);
+}
+
+#[test]
+fn lost_messages_are_resent_or_fail_the_request() {
+    let here = std::path::Path::new(".");
+    let lossy = run(&scenario(
+        5,
+        CLOSED,
+        "[faults]\nmessage_loss = 0.2\nmax_attempts = 10",
+        here,
+    ));
+    assert_eq!(lossy.summary.requests_completed, 3);
+    assert!(lossy.faults.unwrap().retransmissions > 0);
+    let dead = run(&scenario(5, CLOSED, "[faults]\nmessage_loss = 1.0", here));
+    assert_eq!(dead.summary.requests_failed, 3);
+    assert!(dead.requests.iter().all(|r| matches!(
+        &r.outcome,
+        Outcome::Failed { reason } if reason.contains("lost on link")
+    )));
+}
+
+#[test]
+fn functional_runs_keep_their_tokens_through_a_fail_over() {
+    let here = std::path::Path::new(".");
+    let functional = |faults: &str, chips: u32| {
+        let mut loaded = scenario(chips, CLOSED, faults, here);
+        loaded.scenario.scenario.fidelity = ruvsim_sim::scenario::Fidelity::Functional;
+        run(&loaded)
+    };
+    let clean = functional("", 5);
+    let failed_over = functional(
+        "[faults]\nspares = 1\nevents = [{ kind = \"crash\", chip = 3, at_ms = 2.5 }, \
+         { kind = \"hang\", chip = 1, at_ms = 4.0, for_ms = 5.0 }]",
+        6,
+    );
+    assert_eq!(failed_over.summary.requests_completed, 3);
+    let tokens = |r: &RunResult| {
+        r.requests
+            .iter()
+            .map(|q| q.tokens.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tokens(&clean),
+        tokens(&failed_over),
+        "interrupted kernels are not run twice"
+    );
+}
