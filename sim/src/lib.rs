@@ -21,4 +21,5 @@ pub mod stats;
 pub mod tier;
 pub mod time;
 pub mod toml_error;
+pub mod trace;
 pub mod workload;
