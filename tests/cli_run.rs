@@ -192,10 +192,13 @@ fn misspelt_key_names_file_line_column_and_the_nearest_key() {
     );
 }
 
+/// A change to a scenario's text.
+type Edit = fn(String) -> String;
+
 #[test]
 fn invalid_values_say_what_is_valid() {
     let dir = scratch_dir("invalid");
-    let cases: [(&str, fn(String) -> String, &str); 3] = [
+    let cases: [(&str, Edit, &str); 3] = [
         (
             "lines.toml",
             |s| s.replacen("lines = 2", "lines = 3", 1),
