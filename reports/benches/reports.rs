@@ -65,7 +65,11 @@ fn pieces(c: &mut Criterion) {
             })
         });
         group.bench_function("timeline", |b| {
-            b.iter(|| serde_json::to_vec(&timeline::chrome_trace(black_box(&result))).unwrap())
+            b.iter(|| {
+                let mut out = Vec::new();
+                timeline::write_chrome_trace(black_box(&result), &mut out).unwrap();
+                out
+            })
         });
         group.finish();
     }

@@ -29,6 +29,11 @@ pub enum Quantity {
     Speedup,
     /// Milliseconds per generated token (ruvsim: mean inter-token latency).
     TokenTime,
+    /// Average electrical power of the whole setup in watts (ruvsim: `energy.average_power_nw`).
+    Power,
+    /// Generated tokens per joule, i.e. tokens per second per watt (ruvsim: tokens generated
+    /// over `energy.total_nj`).
+    TokensPerJoule,
 }
 
 impl Quantity {
@@ -38,6 +43,8 @@ impl Quantity {
             Quantity::Throughput => "tok/s",
             Quantity::Speedup => "x",
             Quantity::TokenTime => "ms/token",
+            Quantity::Power => "W",
+            Quantity::TokensPerJoule => "tok/J",
         }
     }
 }
@@ -50,16 +57,15 @@ pub enum Rule {
         /// Required variant, or any.
         variant: Option<&'static str>,
     },
-    /// One pipeline (one replica, tensor width 1) of more than one stage; of exactly `stages`
-    /// stages when given.
+    /// One pipeline (one replica, tensor width 1, no speculative draft) of more than one stage;
+    /// of exactly `stages` stages when given.
     Pipeline {
         /// Required stage count, or any above one.
         stages: Option<u32>,
     },
-    /// One tensor-parallel group (one replica, one stage, width above one).
+    /// One tensor-parallel group (one replica, one stage, width above one, no speculative draft).
     Tensor,
-    /// A run with speculative decoding. ruvsim results do not record a draft model yet, so this
-    /// never applies to one.
+    /// A run with speculative decoding (a draft chip per replica).
     Speculative,
     /// Any cluster of exactly this many chips.
     Chips(u32),
@@ -126,6 +132,9 @@ const SCALING: &str = "Massive Scale (100 to 1 Million+ Chips) > Scaling Perform
 const MODES: &str = "Federation (Multi-Chip Clusters) > Federation Modes";
 const COMBINED: &str = "Federation (Multi-Chip Clusters) > Combined Performance (5 ESP32 Chips)";
 const SINGLE: &str = "Performance > Single-Chip Token Generation Speed";
+const DOLLARS_PER_WATT: &str = "Cost & Intelligence Analysis > Hardware Cost Efficiency ($/Watt)";
+const TOKENS_PER_WATT: &str =
+    "Cost & Intelligence Analysis > Intelligence Efficiency (Tokens/Watt)";
 const UNLABELLED: &str = "no tier given";
 const PROJECTION: &str = "projection (no tier given)";
 
@@ -324,11 +333,7 @@ pub static CLAIMS: &[Claim] = &[
         256,
         Quantity::Throughput,
         (88_244.0, 88_244.0),
-        (
-            README,
-            "Cost & Intelligence Analysis > Intelligence Efficiency (Tokens/Watt)",
-            UNLABELLED,
-        ),
+        (README, TOKENS_PER_WATT, UNLABELLED),
         Rule::Chips(256),
     ),
     claim(
@@ -367,6 +372,105 @@ pub static CLAIMS: &[Claim] = &[
         (README, SCALING, PROJECTION),
         Rule::Chips(1_000_000),
     ),
+    claim(
+        "power-1-chip",
+        "1 ESP32",
+        1,
+        Quantity::Power,
+        (0.5, 0.5),
+        (README, DOLLARS_PER_WATT, UNLABELLED),
+        Rule::Standalone { variant: None },
+    ),
+    claim(
+        "tokens-per-joule-1-chip",
+        "1 ESP32, 50K model",
+        1,
+        Quantity::TokensPerJoule,
+        (472.0, 472.0),
+        (README, TOKENS_PER_WATT, UNLABELLED),
+        Rule::Standalone { variant: None },
+    ),
+    claim(
+        "power-5-chips",
+        "5 ESP32 chips",
+        5,
+        Quantity::Power,
+        (2.5, 2.5),
+        (README, SCALING, PROJECTION),
+        Rule::Chips(5),
+    ),
+    claim(
+        "tokens-per-joule-5-chips",
+        "5 ESP32 chips, 500K model",
+        5,
+        Quantity::TokensPerJoule,
+        (4574.0, 4574.0),
+        (README, TOKENS_PER_WATT, UNLABELLED),
+        Rule::Chips(5),
+    ),
+    claim(
+        "power-100-chips",
+        "100 chips, hierarchical",
+        100,
+        Quantity::Power,
+        (50.0, 50.0),
+        (README, SCALING, PROJECTION),
+        Rule::Chips(100),
+    ),
+    claim(
+        "power-256-chips",
+        "256 ESP32 chips",
+        256,
+        Quantity::Power,
+        (130.0, 130.0),
+        (README, DOLLARS_PER_WATT, UNLABELLED),
+        Rule::Chips(256),
+    ),
+    claim(
+        "tokens-per-joule-256-chips",
+        "256 ESP32 chips, 100M-parameter model",
+        256,
+        Quantity::TokensPerJoule,
+        (679.0, 679.0),
+        (README, TOKENS_PER_WATT, UNLABELLED),
+        Rule::Chips(256),
+    ),
+    claim(
+        "power-1000-chips",
+        "1,000 chips, hierarchical",
+        1000,
+        Quantity::Power,
+        (512.0, 512.0),
+        (README, SCALING, PROJECTION),
+        Rule::Chips(1000),
+    ),
+    claim(
+        "power-10000-chips",
+        "10,000 chips, hierarchical",
+        10_000,
+        Quantity::Power,
+        (5_000.0, 5_000.0),
+        (README, SCALING, PROJECTION),
+        Rule::Chips(10_000),
+    ),
+    claim(
+        "power-100000-chips",
+        "100,000 chips, hypercube",
+        100_000,
+        Quantity::Power,
+        (50_000.0, 50_000.0),
+        (README, SCALING, PROJECTION),
+        Rule::Chips(100_000),
+    ),
+    claim(
+        "power-1000000-chips",
+        "1,000,000 chips, hypercube",
+        1_000_000,
+        Quantity::Power,
+        (500_000.0, 500_000.0),
+        (README, SCALING, PROJECTION),
+        Rule::Chips(1_000_000),
+    ),
 ];
 
 impl Claim {
@@ -391,7 +495,7 @@ impl Rule {
     pub fn mismatch(&self, result: &RunResult) -> Option<String> {
         let plan = &result.plan;
         let chips = result.cluster.chips;
-        let single_replica = plan.replicas == 1;
+        let single_replica = plan.replicas == 1 && plan.draft.is_none();
         match *self {
             Rule::Standalone { variant } => {
                 if chips != 1 {
@@ -407,27 +511,18 @@ impl Rule {
             }
             Rule::Pipeline { stages } => {
                 if !(single_replica && plan.tensor == 1 && plan.pipeline > 1) {
-                    Some(format!(
-                        "a pipeline claim; this run is pipeline {} x tensor {} x replicas {}",
-                        plan.pipeline, plan.tensor, plan.replicas
-                    ))
+                    Some(format!("a pipeline claim; this run is {}", layout(result)))
                 } else {
                     stages
                         .filter(|&s| s != plan.pipeline)
                         .map(|s| format!("a claim for {s} stages; this run has {}", plan.pipeline))
                 }
             }
-            Rule::Tensor => {
-                (!(single_replica && plan.pipeline == 1 && plan.tensor > 1)).then(|| {
-                    format!(
-                    "a tensor-parallel claim; this run is pipeline {} x tensor {} x replicas {}",
-                    plan.pipeline, plan.tensor, plan.replicas
-                )
-                })
-            }
-            Rule::Speculative => Some(
-                "a speculative-decoding claim; this run does not use speculative decoding".into(),
-            ),
+            Rule::Tensor => (!(single_replica && plan.pipeline == 1 && plan.tensor > 1))
+                .then(|| format!("a tensor-parallel claim; this run is {}", layout(result))),
+            Rule::Speculative => plan.draft.is_none().then(|| {
+                "a speculative-decoding claim; this run does not use speculative decoding".into()
+            }),
             Rule::Chips(n) => (chips != n).then(|| {
                 format!(
                     "a claim for {} chips; this run has {}",
@@ -437,6 +532,22 @@ impl Rule {
             }),
         }
     }
+}
+
+/// The run's parallelism in words (`pipeline 5 x tensor 1 x replicas 1, with a draft chip`).
+fn layout(result: &RunResult) -> String {
+    let p = &result.plan;
+    format!(
+        "pipeline {} x tensor {} x replicas {}{}",
+        p.pipeline,
+        p.tensor,
+        p.replicas,
+        if p.draft.is_some() {
+            ", with a speculative draft chip per replica"
+        } else {
+            ""
+        }
+    )
 }
 
 /// ruvsim's side of one claim.
@@ -469,13 +580,16 @@ pub struct ClaimCheck {
 }
 
 impl ClaimCheck {
-    /// How many times ruvsim's figure the claim is (`(low, high)`), when both are comparable.
-    /// For a time per token, a claim smaller than ruvsim's is the optimistic one, so the
-    /// ratio is inverted: above 1 always means the claim is more optimistic than the simulation.
+    /// How optimistic the claim is against ruvsim's figure (`(low, high)`), when both are
+    /// comparable: the claim over ruvsim's figure for rates, and ruvsim's figure over the claim
+    /// for a time per token or a power, where the smaller number is the optimistic one. Above 1
+    /// always means the claim is more optimistic than the simulation.
     pub fn optimism(&self) -> Option<(f64, f64)> {
         match self.verdict {
             Verdict::Compared { value, .. } if value > 0.0 => Some(match self.claim.quantity {
-                Quantity::TokenTime => (value / self.claim.high, value / self.claim.low),
+                Quantity::TokenTime | Quantity::Power => {
+                    (value / self.claim.high, value / self.claim.low)
+                }
                 _ => (self.claim.low / value, self.claim.high / value),
             }),
             _ => None,
@@ -524,6 +638,24 @@ fn figure(claim: &Claim, result: &RunResult, baseline: Option<&RunResult>) -> Ve
                 itl.mean.as_ps() as f64 / ruvsim_sim::time::PS_PER_MS as f64,
                 result.tier,
                 "mean inter-token latency".to_string(),
+            )
+        }
+        Quantity::Power => match result.energy.average_power_nw {
+            Some(nw) => (
+                nw as f64 / 1e9,
+                result.energy.tier,
+                "average power of every chip over the run (links not modelled)".to_string(),
+            ),
+            None => return Verdict::NoFigure("the run's energy window is empty".into()),
+        },
+        Quantity::TokensPerJoule => {
+            if result.energy.total_nj == 0 {
+                return Verdict::NoFigure("the run used no energy".into());
+            }
+            (
+                result.summary.tokens_generated as f64 / (result.energy.total_nj as f64 / 1e9),
+                result.energy.tier,
+                "tokens generated per joule of chip energy".to_string(),
             )
         }
         Quantity::Speedup => match baseline_mismatch(result, baseline) {

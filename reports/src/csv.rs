@@ -13,8 +13,8 @@ use std::io::{self, Write};
 use ruvsim_sim::plan::region_name;
 use ruvsim_sim::result::RunResult;
 
-use crate::chip_plan;
 use crate::format::micros;
+use crate::roles::{role, Role};
 use crate::summary::summary_rows;
 
 /// Header of `summary.csv`.
@@ -35,6 +35,7 @@ pub const TOKEN_COLUMNS: &[&str] = &[
 /// Header of `chips.csv`.
 pub const CHIP_COLUMNS: &[&str] = &[
     "chip",
+    "role",
     "replica",
     "stage",
     "rank",
@@ -70,6 +71,10 @@ pub const CHIP_COLUMNS: &[&str] = &[
     "psram_used_bytes",
     "flash_used_bytes",
     "sd_used_bytes",
+    "active_energy_nj",
+    "rest_energy_nj",
+    "energy_nj",
+    "average_power_nw",
     "tier",
 ];
 
@@ -151,9 +156,16 @@ pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
     record(out, CHIP_COLUMNS)?;
     let tier = result.tier.label();
     for chip in &result.chips {
-        let shard = chip_plan(result, chip.chip).map(|p| p.shard);
+        let role = role(result, chip.chip);
+        let shard = role.plan().map(|p| p.shard);
         let mut fields = vec![
             chip.chip.to_string(),
+            match role {
+                Role::Target(_) => "target",
+                Role::Draft { .. } => "draft",
+                Role::Unplanned => "unplanned",
+            }
+            .to_string(),
             chip.replica.to_string(),
             chip.stage.to_string(),
             chip.rank.to_string(),
@@ -208,6 +220,12 @@ pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
             ]
             .map(|v| v.to_string()),
         );
+        match result.energy.chips.get(chip.chip as usize) {
+            Some(e) => fields.extend(
+                [e.active_nj, e.rest_nj, e.total_nj, e.average_power_nw].map(|v| v.to_string()),
+            ),
+            None => fields.resize(fields.len() + 4, String::new()),
+        }
         fields.push(tier.to_string());
         record(out, &fields)?;
     }

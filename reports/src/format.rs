@@ -70,6 +70,16 @@ pub fn number(value: f64) -> String {
     }
 }
 
+/// A real number to four significant digits, without exponent (`0.01234`, `12.35`, `1,235`).
+pub fn significant(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 1000.0 || value == 0.0 || !value.is_finite() {
+        return number(value);
+    }
+    let digits = (3 - magnitude.log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{value:.digits$}")
+}
+
 /// Like [`number`] without trailing zeros after the decimal point (`4.2`, `20`).
 pub fn short(value: f64) -> String {
     let text = number(value);
@@ -142,6 +152,9 @@ mod tests {
         assert_eq!(number(42.26), "42.3");
         assert_eq!(number(4.2), "4.20");
         assert_eq!(short(4.2), "4.2");
+        assert_eq!(significant(0.012346), "0.01235");
+        assert_eq!(significant(12.3456), "12.35");
+        assert_eq!(significant(1234.5), "1,235");
         assert_eq!(short(20.0), "20");
         assert_eq!(short(11_434.0), "11,434");
     }

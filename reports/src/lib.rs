@@ -19,6 +19,7 @@ pub mod csv;
 pub(crate) mod format;
 pub mod html;
 pub mod projection;
+pub mod roles;
 pub mod select;
 pub mod summary;
 pub mod timeline;
@@ -27,7 +28,6 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use ruvsim_sim::plan::ChipPlan;
 use ruvsim_sim::result::RunResult;
 use thiserror::Error;
 
@@ -68,15 +68,6 @@ pub enum ReportError {
     Inconsistent(String),
 }
 
-/// The plan of global chip `chip`, if the result's plan covers it.
-pub(crate) fn chip_plan(result: &RunResult, chip: u32) -> Option<&ChipPlan> {
-    let per_replica = result.plan.chips_per_replica();
-    if per_replica == 0 {
-        return None;
-    }
-    result.plan.chips.get((chip % per_replica) as usize)
-}
-
 /// Checks what the writers rely on: chips and links numbered in order, a plan for every chip,
 /// and the cluster summary agreeing with the lists.
 pub fn check_result(result: &RunResult) -> Result<(), ReportError> {
@@ -113,6 +104,15 @@ pub fn check_result(result: &RunResult) -> Result<(), ReportError> {
         .find(|(i, l)| l.link as usize != *i)
     {
         return fail(format!("link result {i} is numbered {}", link.link));
+    }
+    if let Some((i, energy)) = result
+        .energy
+        .chips
+        .iter()
+        .enumerate()
+        .find(|(i, e)| e.chip as usize != *i)
+    {
+        return fail(format!("chip energy {i} is numbered {}", energy.chip));
     }
     let chips = result.chips.len() as u64;
     if let Some(span) = result
@@ -173,7 +173,7 @@ pub fn write_run_report(result: &RunResult, dir: &Path) -> Result<Vec<PathBuf>, 
         write_file(dir, REPORT_FILES[4], |out| csv::write_links(result, out))?,
         write_file(dir, REPORT_FILES[5], |out| write_json(out, result))?,
         write_file(dir, REPORT_FILES[6], |out| {
-            write_json(out, &timeline::chrome_trace(result))
+            timeline::write_chrome_trace(result, out)
         })?,
     ])
 }

@@ -23,6 +23,14 @@ pub enum Unit {
     S,
     /// A fraction of the run's makespan, between 0 and 1.
     Fraction,
+    /// Joules.
+    J,
+    /// Millijoules.
+    MilliJ,
+    /// Milliwatts.
+    MilliW,
+    /// Hours.
+    Hours,
 }
 
 impl Unit {
@@ -34,6 +42,10 @@ impl Unit {
             Unit::Ms => "ms",
             Unit::S => "s",
             Unit::Fraction => "fraction",
+            Unit::J => "J",
+            Unit::MilliJ => "mJ",
+            Unit::MilliW => "mW",
+            Unit::Hours => "h",
         }
     }
 }
@@ -61,6 +73,7 @@ impl SummaryRow {
             Unit::Ms => format!("{:.3}", self.value),
             Unit::S => format!("{:.6}", self.value),
             Unit::Fraction => format::percent(self.value),
+            Unit::J | Unit::MilliJ | Unit::MilliW | Unit::Hours => format::significant(self.value),
         }
     }
 }
@@ -113,6 +126,33 @@ pub fn summary_rows(result: &RunResult) -> Vec<SummaryRow> {
         Unit::Fraction,
     ));
     rows.push(row("engine events", s.events as f64, Unit::Count));
+    rows.extend(energy_rows(result));
+    rows
+}
+
+/// Energy figures, each with the energy result's own tier.
+fn energy_rows(result: &RunResult) -> Vec<SummaryRow> {
+    let e = &result.energy;
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
+        figure: figure.to_string(),
+        value,
+        unit,
+        tier: e.tier,
+    };
+    let mut rows = vec![row("energy", e.total_nj as f64 / 1e9, Unit::J)];
+    if let Some(nj) = e.per_token_nj {
+        rows.push(row("energy per token", nj as f64 / 1e6, Unit::MilliJ));
+    }
+    if let Some(nw) = e.average_power_nw {
+        rows.push(row("average power", nw as f64 / 1e6, Unit::MilliW));
+    }
+    if let Some(hours) = e.battery.cluster_hours {
+        rows.push(row(
+            "battery life (one battery for the cluster)",
+            hours,
+            Unit::Hours,
+        ));
+    }
     rows
 }
 

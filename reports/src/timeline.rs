@@ -9,12 +9,17 @@
 //! 100,000-chip run does not carry 100,000 empty tracks. Events are sorted by track, then time,
 //! so every track is monotone. When the run dropped spans because of its timeline limit, a global
 //! instant event on process 0 says how many, and `otherData.timeline_dropped` holds the count.
+//!
+//! The events are typed structs serialised by serde: [`write_chrome_trace`] streams them to a file
+//! (one event per line), [`chrome_trace`] gives the same document as a [`serde_json::Value`].
 
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::time::PS_PER_US;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Process id of the chip tracks.
 pub const CHIPS_PID: u32 = 1;
@@ -30,18 +35,82 @@ fn us(ps: u64) -> f64 {
     ps as f64 / PS_PER_US as f64
 }
 
-/// One event before sorting: its track, its exact start, and the JSON.
-struct Placed {
-    pid: u32,
-    tid: u32,
-    ps: u64,
-    event: Value,
+/// The arguments of an event.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+enum Args {
+    /// A compute or transfer span.
+    Span { stream: u32, bytes: u32 },
+    /// A token marker.
+    Token { request: u32, index: u32, pos: u32 },
+    /// The dropped-spans note.
+    Dropped { dropped_spans: u64 },
+    /// A process or thread name.
+    Name { name: String },
+    /// A process or thread sort position.
+    Sort { sort_index: u32 },
 }
 
-/// The run as a Chrome trace (`{"traceEvents": [...], "displayTimeUnit": "ms", "otherData": {...}}`).
-pub fn chrome_trace(result: &RunResult) -> Value {
+/// One trace event.
+#[derive(Clone, Debug, Serialize)]
+struct Event {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cat: Option<&'static str>,
+    ph: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    pid: u32,
+    tid: u32,
+    args: Args,
+}
+
+impl Event {
+    /// A metadata event.
+    fn meta(pid: u32, tid: u32, name: &str, args: Args) -> Event {
+        Event {
+            name: name.to_string(),
+            cat: None,
+            ph: "M",
+            ts: None,
+            dur: None,
+            s: None,
+            pid,
+            tid,
+            args,
+        }
+    }
+}
+
+/// Run-wide facts for the trace's `otherData`.
+#[derive(Clone, Debug, Serialize)]
+struct OtherData<'a> {
+    scenario: &'a str,
+    seed: u64,
+    tier: &'static str,
+    timeline_dropped: u64,
+}
+
+/// The whole trace document.
+#[derive(Clone, Debug, Serialize)]
+struct Trace<'a> {
+    #[serde(rename = "traceEvents")]
+    trace_events: Vec<Event>,
+    #[serde(rename = "displayTimeUnit")]
+    display_time_unit: &'static str,
+    #[serde(rename = "otherData")]
+    other_data: OtherData<'a>,
+}
+
+/// Builds the trace: metadata first, then every track's events in time order.
+fn build(result: &RunResult) -> Trace<'_> {
     let chips = result.chips.len() as u64;
-    let mut placed = Vec::with_capacity(result.timeline.len() + result.tokens.len() + 1);
+    let mut placed: Vec<(u32, u32, u64, Event)> =
+        Vec::with_capacity(result.timeline.len() + result.tokens.len() + 1);
     let mut tracks: BTreeSet<(u32, u32)> = BTreeSet::new();
     for span in &result.timeline {
         let resource = u64::from(span.resource);
@@ -55,39 +124,50 @@ pub fn chrome_trace(result: &RunResult) -> Value {
             None => (format!("transfer {} B", span.bytes), "transfer"),
         };
         tracks.insert((pid, tid));
-        placed.push(Placed {
+        let start = span.start.as_ps();
+        placed.push((
             pid,
             tid,
-            ps: span.start.as_ps(),
-            event: json!({
-                "name": name,
-                "cat": cat,
-                "ph": "X",
-                "ts": us(span.start.as_ps()),
-                "dur": us(span.duration.as_ps()),
-                "pid": pid,
-                "tid": tid,
-                "args": { "stream": span.stream, "bytes": span.bytes },
-            }),
-        });
+            start,
+            Event {
+                name,
+                cat: Some(cat),
+                ph: "X",
+                ts: Some(us(start)),
+                dur: Some(us(span.duration.as_ps())),
+                s: None,
+                pid,
+                tid,
+                args: Args::Span {
+                    stream: span.stream,
+                    bytes: span.bytes,
+                },
+            },
+        ));
     }
     for token in &result.tokens {
-        tracks.insert((REQUESTS_PID, token.request));
-        placed.push(Placed {
-            pid: REQUESTS_PID,
-            tid: token.request,
-            ps: token.end.as_ps(),
-            event: json!({
-                "name": format!("token {}", token.index),
-                "cat": "token",
-                "ph": "i",
-                "s": "t",
-                "ts": us(token.end.as_ps()),
-                "pid": REQUESTS_PID,
-                "tid": token.request,
-                "args": { "request": token.request, "index": token.index, "pos": token.pos },
-            }),
-        });
+        let (pid, tid, end) = (REQUESTS_PID, token.request, token.end.as_ps());
+        tracks.insert((pid, tid));
+        placed.push((
+            pid,
+            tid,
+            end,
+            Event {
+                name: format!("token {}", token.index),
+                cat: Some("token"),
+                ph: "i",
+                ts: Some(us(end)),
+                dur: None,
+                s: Some("t"),
+                pid,
+                tid,
+                args: Args::Token {
+                    request: token.request,
+                    index: token.index,
+                    pos: token.pos,
+                },
+            },
+        ));
     }
     if result.timeline_dropped > 0 {
         let last = result
@@ -97,44 +177,47 @@ pub fn chrome_trace(result: &RunResult) -> Value {
             .max()
             .unwrap_or(0);
         tracks.insert((NOTES_PID, 0));
-        placed.push(Placed {
-            pid: NOTES_PID,
-            tid: 0,
-            ps: last,
-            event: json!({
-                "name": format!(
+        placed.push((
+            NOTES_PID,
+            0,
+            last,
+            Event {
+                name: format!(
                     "{} spans after this point were dropped (timeline limit)",
                     result.timeline_dropped
                 ),
-                "cat": "note",
-                "ph": "i",
-                "s": "g",
-                "ts": us(last),
-                "pid": NOTES_PID,
-                "tid": 0,
-                "args": { "dropped_spans": result.timeline_dropped },
-            }),
-        });
+                cat: Some("note"),
+                ph: "i",
+                ts: Some(us(last)),
+                dur: None,
+                s: Some("g"),
+                pid: NOTES_PID,
+                tid: 0,
+                args: Args::Dropped {
+                    dropped_spans: result.timeline_dropped,
+                },
+            },
+        ));
     }
     // Stable sort: events of a track that start together keep their recording order.
-    placed.sort_by_key(|p| (p.pid, p.tid, p.ps));
+    placed.sort_by_key(|&(pid, tid, ps, _)| (pid, tid, ps));
 
     let mut events = metadata(&tracks);
-    events.extend(placed.into_iter().map(|p| p.event));
-    json!({
-        "traceEvents": events,
-        "displayTimeUnit": "ms",
-        "otherData": {
-            "scenario": result.scenario,
-            "seed": result.seed,
-            "tier": result.tier.label(),
-            "timeline_dropped": result.timeline_dropped,
+    events.extend(placed.into_iter().map(|(_, _, _, event)| event));
+    Trace {
+        trace_events: events,
+        display_time_unit: "ms",
+        other_data: OtherData {
+            scenario: &result.scenario,
+            seed: result.seed,
+            tier: result.tier.label(),
+            timeline_dropped: result.timeline_dropped,
         },
-    })
+    }
 }
 
 /// Process and thread names (and sort order) for every track that has events.
-fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Value> {
+fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Event> {
     let mut events = Vec::new();
     let mut named_process = None;
     for &(pid, tid) in tracks {
@@ -146,13 +229,10 @@ fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Value> {
                 REQUESTS_PID => "requests (token markers)",
                 _ => "ruvsim run",
             };
-            events.push(meta(pid, 0, "process_name", json!({ "name": name })));
-            events.push(meta(
-                pid,
-                0,
-                "process_sort_index",
-                json!({ "sort_index": pid }),
-            ));
+            let name = Args::Name { name: name.into() };
+            events.push(Event::meta(pid, 0, "process_name", name));
+            let sort = Args::Sort { sort_index: pid };
+            events.push(Event::meta(pid, 0, "process_sort_index", sort));
         }
         let name = match pid {
             CHIPS_PID => format!("chip {tid}"),
@@ -160,17 +240,32 @@ fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Value> {
             REQUESTS_PID => format!("request {tid}"),
             _ => "notes".to_string(),
         };
-        events.push(meta(pid, tid, "thread_name", json!({ "name": name })));
-        events.push(meta(
-            pid,
-            tid,
-            "thread_sort_index",
-            json!({ "sort_index": tid }),
-        ));
+        events.push(Event::meta(pid, tid, "thread_name", Args::Name { name }));
+        let sort = Args::Sort { sort_index: tid };
+        events.push(Event::meta(pid, tid, "thread_sort_index", sort));
     }
     events
 }
 
-fn meta(pid: u32, tid: u32, name: &str, args: Value) -> Value {
-    json!({ "name": name, "ph": "M", "pid": pid, "tid": tid, "args": args })
+/// The run as a Chrome trace (`{"traceEvents": [...], "displayTimeUnit": "ms", "otherData": {...}}`).
+pub fn chrome_trace(result: &RunResult) -> Value {
+    serde_json::to_value(build(result))
+        .expect("trace events hold only strings, numbers and string-keyed objects")
+}
+
+/// Writes the trace of [`chrome_trace`] as compact JSON, one event per line.
+pub fn write_chrome_trace<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
+    let trace = build(result);
+    out.write_all(b"{\"traceEvents\":[\n")?;
+    for (i, event) in trace.trace_events.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *out, event).map_err(io::Error::other)?;
+    }
+    out.write_all(b"\n],\"displayTimeUnit\":")?;
+    serde_json::to_writer(&mut *out, trace.display_time_unit).map_err(io::Error::other)?;
+    out.write_all(b",\"otherData\":")?;
+    serde_json::to_writer(&mut *out, &trace.other_data).map_err(io::Error::other)?;
+    out.write_all(b"}\n")
 }

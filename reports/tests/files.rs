@@ -106,6 +106,9 @@ fn csv_files_have_their_headers_and_a_row_per_record() {
             row[column("sram_budget_bytes")],
             chip.placement.sram_budget.to_string()
         );
+        let energy = &result.energy.chips[chip.chip as usize];
+        assert_eq!(row[column("energy_nj")], energy.total_nj.to_string());
+        assert_eq!(row[column("role")], "target");
         let plan = &result.plan.chips[chip.chip as usize];
         assert_eq!(
             row[column("layer_start")],
@@ -180,6 +183,10 @@ fn timeline_is_a_chrome_trace_of_every_span_and_token() {
     let result = common::pipeline5();
     write_run_report(&result, &dir).unwrap();
     let trace: Value = serde_json::from_str(&read(&dir, "timeline.json")).unwrap();
+    assert!(
+        trace == ruvsim_reports::timeline::chrome_trace(&result),
+        "the streamed file and the in-memory trace differ"
+    );
     let events = check_trace(&trace);
     let spans: Vec<&Value> = events.iter().filter(|e| e["ph"] == "X").collect();
     let tokens = events

@@ -92,7 +92,14 @@ fn figures_carry_their_tier_and_energy_is_not_invented() {
         rows + 1,
         "one badge per summary row, one for the bottleneck"
     );
-    assert!(html.contains("Energy and cost are not modelled"));
+    let energy = &html[html.find("<section id=\"energy\">").unwrap()..];
+    let energy = &energy[..energy.find("</section>").unwrap()];
+    assert!(energy.contains("energy, all chips"));
+    assert!(
+        energy.contains(&result.energy.active.key),
+        "the current's calibration key"
+    );
+    assert!(energy.contains("Cost is not modelled"));
     assert!(html.contains("random (synthetic)"));
 }
 

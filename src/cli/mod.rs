@@ -2,6 +2,8 @@
 //! argument struct and a `run` function; adding one means adding a module and a [`Command`]
 //! variant.
 
+mod calibrate;
+mod capture;
 mod generate;
 mod inputs;
 mod model;
@@ -10,6 +12,7 @@ mod regress;
 mod run;
 mod simulation;
 mod synthetic_shape;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +37,12 @@ enum Command {
     Run(run::RunArgs),
     /// Run the scenarios of a baseline file and fail when a figure has regressed.
     Regress(regress::RegressArgs),
+    /// Record the trace lines of several boards (serial ports, TCP streams) into one file.
+    Capture(capture::CaptureArgs),
+    /// Compare a trace with the simulation of its scenario; fail when the error is too large.
+    Verify(verify::VerifyArgs),
+    /// Fit cycle costs, memory efficiencies and link overheads to traces; write a calibration.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 /// Runs the parsed command line.
@@ -43,6 +52,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => generate::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Regress(args) => regress::run(&args),
+        Command::Capture(args) => capture::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
     }
 }
 

@@ -4,18 +4,114 @@
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::scenario::Fidelity;
 
-use super::{badge, note, num, para, table, text, Cell};
+use super::{badge, badge_cell, note, num, para, table, text, Cell};
 use crate::claims::{check, ClaimCheck, Verdict, CLAIMED};
 use crate::format::{self, escape};
 use crate::select::HTML_ROW_CAP;
 
-/// Energy and cost are not modelled yet: say so rather than show a guess.
-pub(super) fn energy() -> String {
-    para(
-        "Energy and cost are not modelled by ruvsim yet, so no figure is given here. The \
-         reference documents' power and price figures (e.g. 0.5 W and $4 per chip) are not \
-         checked by this run.",
-    )
+/// Energy from the simulated power-state times, the currents it rests on, and battery life;
+/// cost is not modelled, and the page says so rather than show a guess.
+pub(super) fn energy(result: &RunResult) -> String {
+    let e = &result.energy;
+    let tier = e.tier.label();
+    let joules = |nj: u64| format!("{} J", format::significant(nj as f64 / 1e9));
+    let mut rows = vec![
+        vec![
+            text("energy, all chips"),
+            num(joules(e.total_nj)),
+            badge_cell(tier),
+        ],
+        vec![
+            text("  while busy"),
+            num(joules(e.active_nj)),
+            badge_cell(tier),
+        ],
+        vec![
+            text("  while resting"),
+            num(joules(e.rest_nj)),
+            badge_cell(tier),
+        ],
+    ];
+    if let Some(nj) = e.per_token_nj {
+        let mj = format!("{} mJ", format::significant(nj as f64 / 1e6));
+        rows.push(vec![
+            text("energy per generated token"),
+            num(mj),
+            badge_cell(tier),
+        ]);
+    }
+    if let Some(nw) = e.average_power_nw {
+        let mw = format!("{} mW", format::significant(nw as f64 / 1e6));
+        rows.push(vec![
+            text("average power of the cluster"),
+            num(mw),
+            badge_cell(tier),
+        ]);
+    }
+    let b = &e.battery;
+    if let Some(hours) = b.cluster_hours {
+        rows.push(vec![
+            text("battery life, one battery for the whole cluster"),
+            num(format!("{} h", format::significant(hours))),
+            badge_cell(tier),
+        ]);
+    }
+    if let (Some(hours), Some(board)) = (b.board_hours, b.first_empty_board) {
+        rows.push(vec![
+            text(format!(
+                "battery life, one battery per board (chip {board} empties first)"
+            )),
+            num(format!("{} h", format::significant(hours))),
+            badge_cell(tier),
+        ]);
+    }
+    let mut out = para(&format!(
+        "Each chip's busy time is charged at the active-state current and the rest of the {} ms \
+         window at the resting state's, at {} mV.",
+        format::millis(e.window.as_ps()),
+        e.supply_mv
+    ));
+    out.push_str(&table(&["figure", "value", "tier"], rows));
+    let draw = |role: &str, d: &ruvsim_sim::energy::PowerDraw| {
+        vec![
+            text(role),
+            text(d.state.describe()),
+            num(format!(
+                "{} mA",
+                format::significant(d.current_ua as f64 / 1000.0)
+            )),
+            text(d.key.clone()),
+            text(d.source.clone()),
+        ]
+    };
+    out.push_str(&table(
+        &[
+            "charged for",
+            "power state",
+            "current",
+            "calibration key",
+            "source",
+        ],
+        vec![draw("busy time", &e.active), draw("the rest", &e.rest)],
+    ));
+    let mut notes = vec![
+        format!("Supply voltage: {}.", e.supply_source),
+        format!(
+            "Battery: {} mAh at {} V ({}).",
+            b.capacity_mah, b.volts, b.assumption
+        ),
+        format!("Links: {}", e.links),
+        format!("Sleep transitions: {}", e.wake_ups),
+    ];
+    notes.extend(e.clock_note.clone());
+    for n in notes {
+        out.push_str(&note(&n));
+    }
+    out.push_str(&para(
+        "Cost is not modelled by ruvsim: the calibration holds no prices, so no cost figure is \
+         given. The reference documents' prices (e.g. $4 per chip) are not checked by this run.",
+    ));
+    out
 }
 
 /// Generated text per request (functional fidelity with a tokenizer), else why there is none.

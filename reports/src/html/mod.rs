@@ -151,7 +151,7 @@ pub fn render(result: &RunResult) -> String {
         Section {
             id: "energy",
             title: "Energy and cost",
-            body: context::energy(),
+            body: context::energy(result),
         },
         Section {
             id: "text",

@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use ruvsim_sim::plan::{precision_name, region_name};
+use ruvsim_sim::plan::{precision_name, region_name, ChipPlan};
 use ruvsim_sim::result::RunResult;
 
-use super::{chart, fidelity_name, note, num, table, text, Cell};
+use super::{chart, fidelity_name, note, num, para, table, text, Cell};
 use crate::charts::memory::{memory_chart, SramUse};
 use crate::charts::topology::{topology_chart, MAX_DRAWN_CHIPS};
 use crate::format::{self, escape};
@@ -87,12 +87,29 @@ pub(super) fn plan(result: &RunResult) -> String {
         .collect();
     out.push_str(&table(&["stage", "layers"], stages));
     let shown = p.chips.len().min(HTML_ROW_CAP);
-    let rows = p
+    // One replica's chips, labelled by index, then its draft chip when it speculates.
+    let listed: Vec<(String, &ChipPlan)> = p
         .chips
         .iter()
         .take(shown)
         .enumerate()
-        .map(|(i, chip)| {
+        .map(|(i, chip)| (i.to_string(), chip))
+        .chain(p.draft.iter().map(|d| ("draft".to_string(), &d.chip)))
+        .collect();
+    if let Some(draft) = &p.draft {
+        let c = &draft.config;
+        out.push_str(&para(&format!(
+            "Each replica also has a speculative draft chip holding a draft model (dim {}, {} \
+             layers, {} heads, {}), listed as \"draft\".",
+            c.dim,
+            c.n_layers,
+            c.n_heads,
+            precision_name(c.precision)
+        )));
+    }
+    let rows = listed
+        .iter()
+        .map(|(label, chip)| {
             let s = &chip.shard;
             let pl = &chip.placement;
             let share = if pl.sram_budget > 0 {
@@ -101,7 +118,7 @@ pub(super) fn plan(result: &RunResult) -> String {
                 "no budget".into()
             };
             vec![
-                num(i.to_string()),
+                num(label.clone()),
                 num(chip.stage.to_string()),
                 num(chip.rank.to_string()),
                 text(if s.embedding { "yes" } else { "no" }),
@@ -154,12 +171,9 @@ pub(super) fn plan(result: &RunResult) -> String {
             p.chips.len() - shown
         )));
     }
-    let bars: Vec<(String, SramUse)> = p
-        .chips
+    let bars: Vec<(String, SramUse)> = listed
         .iter()
-        .take(shown)
-        .enumerate()
-        .map(|(i, chip)| (i.to_string(), SramUse::of(chip)))
+        .map(|(label, chip)| (label.clone(), SramUse::of(chip)))
         .collect();
     out.push_str(&chart(
         "memory",

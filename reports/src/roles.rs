@@ -1,0 +1,59 @@
+//! The part each chip plays in a result's plan: a chip of a replica's target pipeline, a
+//! replica's speculative draft chip, or neither (a chip the plan does not cover).
+
+use ruvsim_sim::plan::ChipPlan;
+use ruvsim_sim::result::RunResult;
+
+/// What a chip does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Role<'a> {
+    /// Part of a replica's target model.
+    Target(&'a ChipPlan),
+    /// The speculative draft of replica `replica`.
+    Draft {
+        /// Whose draft.
+        replica: u32,
+        /// What it holds.
+        plan: &'a ChipPlan,
+    },
+    /// Not in the plan.
+    Unplanned,
+}
+
+impl<'a> Role<'a> {
+    /// The chip's plan, if it has one.
+    pub fn plan(self) -> Option<&'a ChipPlan> {
+        match self {
+            Role::Target(plan) | Role::Draft { plan, .. } => Some(plan),
+            Role::Unplanned => None,
+        }
+    }
+}
+
+/// Chips running the target model (`replicas x pipeline x tensor`), without overflow.
+pub fn target_chips(result: &RunResult) -> u64 {
+    let p = &result.plan;
+    u64::from(p.replicas) * u64::from(p.pipeline) * u64::from(p.tensor)
+}
+
+/// The role of global chip `chip` (chip ids: every replica's target chips, then one draft chip
+/// per replica when the plan speculates).
+pub fn role(result: &RunResult, chip: u32) -> Role<'_> {
+    let p = &result.plan;
+    let per_replica = u64::from(p.pipeline) * u64::from(p.tensor);
+    let target = target_chips(result);
+    let chip = u64::from(chip);
+    if chip < target {
+        return p
+            .chips
+            .get((chip % per_replica) as usize)
+            .map_or(Role::Unplanned, Role::Target);
+    }
+    match &p.draft {
+        Some(draft) if chip - target < u64::from(p.replicas) => Role::Draft {
+            replica: (chip - target) as u32,
+            plan: &draft.chip,
+        },
+        _ => Role::Unplanned,
+    }
+}
