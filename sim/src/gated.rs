@@ -14,6 +14,8 @@
 //! - **Polling**: the model wakes every `interval_ms` and runs one inference; an event is served
 //!   by the first poll that starts while it is observable, otherwise it is missed. Between polls
 //!   the chips rest in `between_polls` (default `idle`: always on, as the documents' baseline).
+//!   The same polls are also accounted with the chips in light sleep between them: a polling
+//!   design that sleeps is the harder baseline, and the result gives the ratio against both.
 //!
 //! The cost of one wake-up is simulated, not assumed: [`run_gated`] runs the scenario's own
 //! cluster simulation for one request (its prompt and token budget, closed loop, one client), so
@@ -36,7 +38,7 @@ use crate::tier::Tier;
 use crate::time::{Duration, Time, TimeError};
 
 pub use events::{frames_in, sensor_events};
-pub use experiment::{gate_power, run_gated, GatePower};
+pub use experiment::{gate_power, run_gated, GatePower, GatedResult};
 
 /// `[gated]` in a scenario: the sensor events, the gate and the polling baseline.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -265,10 +267,14 @@ pub struct GatedOutcome {
     pub window: Duration,
     /// Gate-woken model.
     pub gated: ModeResult,
-    /// Polling model.
+    /// Polling model, resting in `between_polls` between polls.
     pub polling: ModeResult,
+    /// Polling model in light sleep between polls (the same polls; a second, harder baseline).
+    pub polling_asleep: ModeResult,
     /// Polling energy / gated energy (`None` if the gated energy is zero).
     pub energy_ratio: Option<f64>,
+    /// Light-sleeping polling energy / gated energy.
+    pub energy_ratio_asleep: Option<f64>,
 }
 
 /// One inference start queued behind another: returns the inference end times, in order.
@@ -389,20 +395,20 @@ pub fn simulate_gated(setup: &GatedSetup) -> Result<GatedOutcome, GatedError> {
         setup.asleep_power_nw,
         setup.gate_power_nw,
     )?;
-    let polling = mode_result(
-        setup,
-        window,
-        Counts {
+    let polling_with_rest = |rest_power_nw| {
+        let counts = Counts {
             inferences: polls,
             wasted: polls - useful_polls.len() as u64,
             events: setup.events.len() as u64,
-        },
-        &poll_responses,
-        setup.polling_rest_power_nw,
-        0,
-    )?;
-    let energy_ratio =
-        (gated.total_nj > 0).then(|| polling.total_nj as f64 / gated.total_nj as f64);
+        };
+        mode_result(setup, window, counts, &poll_responses, rest_power_nw, 0)
+    };
+    let polling = polling_with_rest(setup.polling_rest_power_nw)?;
+    let polling_asleep = polling_with_rest(setup.asleep_power_nw)?;
+    let ratio = |baseline: &ModeResult| {
+        (gated.total_nj > 0).then(|| baseline.total_nj as f64 / gated.total_nj as f64)
+    };
+    let (energy_ratio, energy_ratio_asleep) = (ratio(&polling), ratio(&polling_asleep));
     Ok(GatedOutcome {
         tier: Tier::Simulated,
         events: setup.events.len() as u64,
@@ -410,7 +416,9 @@ pub fn simulate_gated(setup: &GatedSetup) -> Result<GatedOutcome, GatedError> {
         window,
         gated,
         polling,
+        polling_asleep,
         energy_ratio,
+        energy_ratio_asleep,
     })
 }
 

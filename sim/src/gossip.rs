@@ -39,8 +39,8 @@ use crate::link::{LinkError, LinkModel};
 use crate::time::{Duration, Time};
 
 pub use sweep::{
-    family_topology, fit_log2, sweep_point, Family, LogFit, PortCheck, SweepPoint, SweepRun,
-    SweepSpec,
+    family_topology, fit_log2, parse_link, sweep_point, Family, LogFit, PortCheck, SweepPoint,
+    SweepRun, SweepSpec,
 };
 
 /// What a gossip exchange does.

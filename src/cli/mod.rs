@@ -4,7 +4,9 @@
 
 mod calibrate;
 mod capture;
+mod gated;
 mod generate;
+mod gossip;
 mod inputs;
 mod model;
 mod precision_arg;
@@ -33,6 +35,10 @@ enum Command {
     Model(model::ModelCommand),
     /// Generate text with a model on this host and report its speed.
     Generate(generate::GenerateArgs),
+    /// Event-gated model vs polling model: energy, missed events, response time, the ratio.
+    Gated(gated::GatedArgs),
+    /// Gossip membership: rounds and time until every chip knows of a failure, by cluster size.
+    Gossip(gossip::GossipArgs),
     /// Simulate one scenario: write its report folder and print the headline figures.
     Run(run::RunArgs),
     /// Run the scenarios of a baseline file and fail when a figure has regressed.
@@ -50,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Model(command) => model::run(command),
         Command::Generate(args) => generate::run(&args),
+        Command::Gated(args) => gated::run(&args),
+        Command::Gossip(args) => gossip::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Regress(args) => regress::run(&args),
         Command::Capture(args) => capture::run(&args),

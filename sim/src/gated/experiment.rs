@@ -16,7 +16,7 @@ use crate::energy::{
 };
 use crate::rng::Probability;
 use crate::run::{calibration_for, cpu_setup, simulate, RunOptions};
-use crate::scenario::LoadedScenario;
+use crate::scenario::{Fidelity, LoadedScenario};
 use crate::time::Duration;
 use crate::workload::Arrivals;
 
@@ -71,7 +71,7 @@ pub fn gate_power(
     let active = PowerDraw::of(PowerState::active_for(&gate_cpu, calibration), calibration)?;
     let light = PowerDraw::of(PowerState::LightSleep, calibration)?;
     if let Some(uw) = spec.power_uw {
-        if !(uw.is_finite() && uw >= 0.0 && uw <= 1e9) {
+        if !(0.0..=1e9).contains(&uw) {
             return Err(invalid("gate.power_uw", format!("{uw} must be 0 to 1e9")));
         }
         return Ok(GatePower {
@@ -156,6 +156,8 @@ pub struct GatedResult {
     pub asleep_power_nw: u64,
     /// What that is, with its source.
     pub asleep: String,
+    /// The polling chips' state between polls (`idle`, `light sleep`).
+    pub polling_rest_state: String,
     /// All chips between polls, nanowatts.
     pub polling_rest_power_nw: u64,
     /// What that is, with its source.
@@ -261,6 +263,7 @@ pub fn run_gated(loaded: &LoadedScenario, options: &RunOptions) -> Result<GatedR
         gate,
         asleep_power_nw: setup.asleep_power_nw,
         asleep: describe(&light),
+        polling_rest_state: between_polls.state.describe(),
         polling_rest_power_nw: setup.polling_rest_power_nw,
         polling_rest: describe(&between_polls),
         battery: battery_assumption(&scenario.energy),
@@ -309,12 +312,15 @@ fn simulate_wake(loaded: &LoadedScenario, options: &RunOptions) -> Result<WakeCo
         energy: total,
         how: format!(
             "simulated: one request ({} prompt + {} generated tokens) of the scenario's model on \
-             its {}-chip {} cluster ({:?} fidelity), chips busy at {} and waiting at {}",
+             its {}-chip {} cluster ({} fidelity), chips busy at {} and waiting at {}",
             request.prompt_tokens,
             request.generated,
             run.cluster.chips,
             run.cluster.variant,
-            run.fidelity,
+            match run.fidelity {
+                Fidelity::Functional => "functional",
+                Fidelity::Timing => "timing",
+            },
             energy.active.state.describe(),
             energy.rest.state.describe()
         ),

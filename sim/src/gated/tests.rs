@@ -87,6 +87,10 @@ fn energy_ratio_follows_hand_arithmetic() {
     assert_eq!(polling.gate_nj, 0);
     let ratio = outcome.energy_ratio.unwrap();
     assert!((ratio - 18.0 / 2.146).abs() < 1e-12, "{ratio}");
+    // Polling that sleeps at 1 mW between polls: 10 J + 1 mW x 80 s = 10.08 J.
+    assert_eq!(outcome.polling_asleep.total_nj, 10_080_000_000);
+    let asleep = outcome.energy_ratio_asleep.unwrap();
+    assert!((asleep - 10.08 / 2.146).abs() < 1e-12, "{asleep}");
     // Battery: 7.4 Wh at 21.46 mW.
     let hours = gated.battery_hours.unwrap();
     assert!((hours - 7.4 / 0.02146).abs() < 1e-9, "{hours}");

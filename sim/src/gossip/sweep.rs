@@ -65,6 +65,19 @@ pub fn family_topology(family: Family, chips: u32) -> Result<TopologySpec, Gossi
     })
 }
 
+/// A link from its scenario spelling, as an inline table: `{ kind = "spi", clock_mhz = 40,
+/// lines = 2, mode = "polling_dma" }` (see `docs/scenario-format.md`).
+pub fn parse_link(text: &str) -> Result<LinkConfig, GossipError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Wrapper {
+        link: LinkConfig,
+    }
+    crate::toml_error::from_toml_str::<Wrapper>("--link", &format!("link = {text}"))
+        .map(|w| w.link)
+        .map_err(|e| GossipError::Invalid(e.to_string()))
+}
+
 /// What a sweep point shares with the others.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {

@@ -208,3 +208,11 @@ fn sweep_point_summarises_its_seeds() {
     let mean = point.rounds_mean.unwrap();
     assert!(f64::from(min) <= mean && mean <= f64::from(max));
 }
+
+#[test]
+fn links_parse_from_their_scenario_spelling() {
+    let link = parse_link(r#"{ kind = "uart", baud = 2000000 }"#).unwrap();
+    assert!(matches!(link, LinkConfig::Uart(ref uart) if uart.baud == 2_000_000));
+    let error = parse_link(r#"{ kind = "uart", bud = 2000000 }"#).unwrap_err();
+    assert!(error.to_string().contains("baud"), "{error}");
+}
