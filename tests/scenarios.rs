@@ -14,14 +14,16 @@ use ruvsim_sim::scenario::{load, Fidelity, LoadedScenario, ModelSpec};
 
 /// The scenario library, relative to the package root. `library_lists_every_scenario` keeps it
 /// equal to the folder's content.
-const LIBRARY: [&str; 16] = [
+const LIBRARY: [&str; 18] = [
     "espnow-mesh.toml",
     "event-gated.toml",
+    "failover-pipeline.toml",
     "hybrid-64.toml",
     "hypercube-1024.toml",
     "pipeline5-one-stream.toml",
     "pipeline5.toml",
     "sdcard-streaming.toml",
+    "speculative5.toml",
     "standalone-esp32.toml",
     "standalone-esp32c3.toml",
     "standalone-esp32c6.toml",
@@ -322,4 +324,43 @@ fn baseline_lists_every_library_scenario() {
             "scenarios/baseline.csv has no row for {file}"
         );
     }
+}
+
+#[test]
+fn speculative5_measures_acceptance_and_keeps_greedy_tokens() {
+    let result = run("speculative5.toml").expect("synthetic: always runs");
+    let stats = result.speculation.expect("the scenario speculates");
+    assert!(stats.measured, "functional runs measure acceptance");
+    assert!(stats.rounds > 0 && stats.proposed > 0);
+    println!(
+        "speculative5: acceptance {:.1}%, {:.2} tokens per verification pass",
+        100.0 * stats.acceptance_rate(),
+        stats.tokens_per_round()
+    );
+    // The same cluster without speculation chooses the same tokens (greedy).
+    let mut plain = load_scenario("speculative5.toml");
+    plain.scenario.speculative = None;
+    plain.scenario.cluster.topology = ruvsim_topologies::TopologySpec::Chain { chips: 4 };
+    let plain = simulate(&plain, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let tokens = |r: &RunResult| {
+        r.requests
+            .iter()
+            .map(|q| q.tokens.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tokens(&plain), tokens(&result));
+}
+
+#[test]
+fn failover_pipeline_recovers_on_its_spare() {
+    let result = run("failover-pipeline.toml").expect("synthetic: always runs");
+    let faults = result.faults.expect("the scenario has faults");
+    assert_eq!(faults.crashes, 1);
+    assert_eq!(faults.failovers, 1);
+    assert_eq!(
+        result.summary.requests_failed, 0,
+        "the spare serves every request"
+    );
+    assert!(faults.requests_retried > 0 && faults.tokens_recomputed > 0);
+    assert!(faults.time_to_recover.max > faults.time_to_detect.max);
 }

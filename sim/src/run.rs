@@ -10,16 +10,19 @@ use thiserror::Error;
 
 use crate::calibration::{Calibration, CalibrationError, Variant};
 use crate::chip::{CpuSetup, KernelKind};
-use crate::cluster::{Cluster, ClusterSetup, RequestRecord, SimError};
+use crate::cluster::{Cluster, ClusterSetup, FaultSetup, RequestRecord, SimError, Speculation};
 use crate::energy::{self, EnergyError, EnergyInput};
 use crate::engine::Engine;
 use crate::link::{LinkConfig, LinkError, LinkModel};
+use crate::memory::Placement;
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, precision_name, Plan, PlanError, PlanRequest};
 use crate::result::{
-    summarise, Bottleneck, CalibrationEntry, ChipResult, ClusterSummary, LinkResult, ModelSummary,
-    RunResult,
+    summarise, Bottleneck, CalibrationEntry, ChipKind, ChipResult, ClusterSummary, LinkResult,
+    ModelSummary, RunResult,
 };
+use crate::rng::Probability;
+use crate::scenario::SpeculativeSpec;
 use crate::scenario::{ClusterSpec, Fidelity, LoadedScenario};
 use crate::tier::Tier;
 use crate::time::{Duration, Time};
@@ -154,8 +157,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let seed = options.seed.unwrap_or(scenario.scenario.seed);
     let fidelity = options.fidelity.unwrap_or(scenario.scenario.fidelity);
     let functional = fidelity == Fidelity::Functional;
+    let speculative = scenario.speculative.as_ref();
     let prepared = prepare(
         &scenario.model,
+        speculative.map(|s| &s.draft),
         functional,
         options.model_dir.as_deref(),
         &loaded.dir,
@@ -214,6 +219,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         .map(|r| r.prompt.len() as u32 + r.new_tokens)
         .max()
         .unwrap_or(1);
+    let speculation = match speculative {
+        Some(spec) => Some(speculation_setup(spec, &prepared, &sampler, fidelity)?),
+        None => None,
+    };
     let plan = plan(&PlanRequest {
         config,
         pipeline: parallelism.pipeline,
@@ -227,6 +236,8 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         calibration: &calibration,
         cpu,
         memory: &cluster_spec.memory,
+        draft: speculation.map(|s| s.draft),
+        spares: scenario.faults.as_ref().map_or(0, |f| f.spares),
     })?;
 
     let model = match &prepared.bytes {
@@ -251,11 +262,27 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         sampler,
         seed,
         concurrency,
+        speculation,
+        faults: match &scenario.faults {
+            Some(spec) => {
+                Some(FaultSetup::from_spec(spec, topology.chips()).map_err(RunError::Invalid)?)
+            }
+            None => None,
+        },
         gateway: cluster_spec.gateway,
         timeline_limit: options.timeline_limit.unwrap_or(200_000),
         progress: options.progress.clone(),
     };
-    let mut cluster = Cluster::new(setup, model, requests)?;
+    let draft_model = match prepared.draft.as_ref().and_then(|d| d.bytes.as_ref()) {
+        Some(bytes) if functional => Some(Model::parse(bytes).map_err(|e| {
+            RunError::Model(ModelError::Format {
+                file: "speculative draft".into(),
+                reason: e.to_string(),
+            })
+        })?),
+        _ => None,
+    };
+    let mut cluster = Cluster::new(setup, model, draft_model, requests)?;
     let mut engine = Engine::new(cluster.resources());
     cluster.prime(&mut engine)?;
     engine
@@ -278,18 +305,33 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let chip_count = topology.chips();
     let chips: Vec<ChipResult> = (0..chip_count)
         .map(|chip| {
-            let role = plan.chip(chip);
+            let kind = if chip >= plan.working_chips() {
+                ChipKind::Spare
+            } else if chip >= plan.target_chips() {
+                ChipKind::Draft
+            } else {
+                ChipKind::Target
+            };
+            let role = plan.chip(chip.min(plan.working_chips() - 1));
+            let (footprint, placement) = match kind {
+                ChipKind::Spare => (
+                    Default::default(),
+                    Placement::empty(role.placement.sram_budget),
+                ),
+                _ => (role.footprint, role.placement),
+            };
             ChipResult {
                 chip,
-                replica: chip / plan.chips_per_replica(),
+                kind,
+                replica: plan.replica_of(chip.min(plan.working_chips() - 1)),
                 stage: role.stage,
                 rank: role.rank,
                 busy: usage[chip as usize].busy,
                 utilisation: utilisation(usage[chip as usize].busy),
                 tasks: usage[chip as usize].tasks,
                 counts: output.chip_counts[chip as usize],
-                footprint: role.footprint,
-                placement: role.placement,
+                footprint,
+                placement,
             }
         })
         .collect();
@@ -377,15 +419,69 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
             .collect(),
         timeline: output.timeline,
         timeline_dropped: output.timeline_dropped,
+        speculation: output.speculation,
+        faults: output.faults,
     })
 }
 
 /// The span energy is accounted over: from the first arrival to the last event (a failed request's
 /// last transfers can end after the last request does).
 fn energy_window(requests: &[RequestRecord], last_event: Time) -> Duration {
-    let start = requests.iter().map(|r| r.arrival).min().unwrap_or(Time::ZERO);
+    let start = requests
+        .iter()
+        .map(|r| r.arrival)
+        .min()
+        .unwrap_or(Time::ZERO);
     let end = requests.iter().map(|r| r.end).fold(last_event, Time::max);
     end.checked_duration_since(start).unwrap_or(Duration::ZERO)
+}
+
+/// Checks a `[speculative]` table against the run and builds its settings.
+fn speculation_setup(
+    spec: &SpeculativeSpec,
+    prepared: &PreparedModel,
+    sampler: &ruvsim_core::SamplerConfig,
+    fidelity: Fidelity,
+) -> Result<Speculation, RunError> {
+    let invalid = |message: String| RunError::Invalid(format!("speculative.{message}"));
+    if spec.k == 0 {
+        return Err(invalid("k must be at least 1".into()));
+    }
+    if sampler.temperature_q16 != 0 {
+        return Err(invalid(
+            "k: speculative decoding here verifies greedily; set workload.sampling.temperature = 0"
+                .into(),
+        ));
+    }
+    if prepared.config.attention != ruvsim_core::AttentionPattern::Full {
+        return Err(invalid(
+            "k: speculative decoding needs full causal attention (a windowed pattern's cache is a \
+             ring buffer that rejected proposals would overwrite)"
+                .into(),
+        ));
+    }
+    let draft = prepared
+        .draft
+        .as_ref()
+        .ok_or_else(|| invalid("draft: no draft model was prepared".into()))?;
+    let acceptance =
+        match (fidelity, spec.acceptance) {
+            (Fidelity::Timing, None) => return Err(invalid(
+                "acceptance is needed in timing fidelity: no model runs, so acceptance cannot be \
+                 measured; give the probability to assume (for example 0.7), or run functional"
+                    .into(),
+            )),
+            (Fidelity::Timing, Some(p)) => {
+                Some(Probability::new(p).map_err(|e| invalid(format!("acceptance = {p}: {e}")))?)
+            }
+            // Functional runs measure acceptance from the real models.
+            (Fidelity::Functional, _) => None,
+        };
+    Ok(Speculation {
+        k: spec.k,
+        draft: draft.config,
+        acceptance,
+    })
 }
 
 fn model_summary(prepared: &PreparedModel) -> Result<ModelSummary, RunError> {
@@ -417,8 +513,15 @@ fn link_ends(topology: &ruvsim_topologies::Topology, link: u32) -> String {
 fn link_description(link: &LinkConfig) -> String {
     match link {
         LinkConfig::Spi(spi) => format!(
-            "SPI {} MHz, {} line(s), {:?}",
-            spi.clock_mhz, spi.lines, spi.mode
+            "SPI {} MHz, {} line(s), {}",
+            spi.clock_mhz,
+            spi.lines,
+            match spi.mode {
+                crate::link::SpiMode::InterruptDma => "interrupt + DMA",
+                crate::link::SpiMode::InterruptCpu => "interrupt + CPU",
+                crate::link::SpiMode::PollingDma => "polling + DMA",
+                crate::link::SpiMode::PollingCpu => "polling + CPU",
+            }
         ),
         LinkConfig::Uart(uart) => format!("UART {} baud", uart.baud),
         LinkConfig::EspNow(radio) => format!(
@@ -454,16 +557,32 @@ fn find_bottleneck(
                 l.bytes, l.messages
             ),
         ),
-        (Some(c), _) => (
-            format!("chip {} (stage {}, rank {})", c.chip, c.stage, c.rank),
-            c.utilisation,
-            format!(
-                "it holds layers {}..{} with weights in {:?}",
-                plan.chip(c.chip).shard.layers.start,
-                plan.chip(c.chip).shard.layers.end,
-                c.placement.weights
-            ),
-        ),
+        (Some(c), _) => {
+            let layers = plan.chip(c.chip).shard.layers;
+            let region = crate::plan::region_name(c.placement.weights);
+            match c.kind {
+                ChipKind::Draft => (
+                    format!(
+                        "chip {} (speculative draft of replica {})",
+                        c.chip, c.replica
+                    ),
+                    c.utilisation,
+                    format!(
+                        "it runs the whole draft model ({} layers, weights in {region}), one \
+                         proposal after another",
+                        layers.end
+                    ),
+                ),
+                _ => (
+                    format!("chip {} (stage {}, rank {})", c.chip, c.stage, c.rank),
+                    c.utilisation,
+                    format!(
+                        "it holds layers {}..{} with weights in {region}",
+                        layers.start, layers.end
+                    ),
+                ),
+            }
+        }
         (None, Some(l)) => (format!("link {}", l.link), l.utilisation, String::new()),
         (None, None) => ("none".into(), 0.0, String::new()),
     };
@@ -476,7 +595,10 @@ fn find_bottleneck(
              More concurrent streams would raise throughput; a single stream cannot.",
             utilisation * 100.0,
             plan.pipeline,
-            concurrency.map_or(String::new(), |c| format!(" ({c} clients)")),
+            concurrency.map_or(String::new(), |c| match c {
+                1 => " (1 client)".to_string(),
+                c => format!(" ({c} clients)"),
+            }),
         )
     } else {
         format!(

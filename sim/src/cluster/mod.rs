@@ -871,7 +871,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                         failure.into_iter().for_each(|f| {
                             f.get_or_insert(format!(
                                 "message of {bytes} bytes lost on link {link}: packet {packet} \
-                                 failed after {} attempts",
+                                 was lost on every attempt ({} transmissions of the message)",
                                 delivery.attempts
                             ));
                         });
