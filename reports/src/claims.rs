@@ -580,20 +580,21 @@ pub struct ClaimCheck {
 }
 
 impl ClaimCheck {
-    /// How optimistic the claim is against ruvsim's figure (`(low, high)`), when both are
-    /// comparable: the claim over ruvsim's figure for rates, and ruvsim's figure over the claim
-    /// for a time per token or a power, where the smaller number is the optimistic one. Above 1
-    /// always means the claim is more optimistic than the simulation.
-    pub fn optimism(&self) -> Option<(f64, f64)> {
+    /// The claim over ruvsim's figure (`(low, high)` for a range), when both are comparable.
+    pub fn ratio(&self) -> Option<(f64, f64)> {
         match self.verdict {
-            Verdict::Compared { value, .. } if value > 0.0 => Some(match self.claim.quantity {
-                Quantity::TokenTime | Quantity::Power => {
-                    (value / self.claim.high, value / self.claim.low)
-                }
-                _ => (self.claim.low / value, self.claim.high / value),
-            }),
+            Verdict::Compared { value, .. } if value > 0.0 => {
+                Some((self.claim.low / value, self.claim.high / value))
+            }
             _ => None,
         }
+    }
+}
+
+impl Quantity {
+    /// Whether a smaller value is the better one (times and power).
+    pub fn lower_is_better(self) -> bool {
+        matches!(self, Quantity::TokenTime | Quantity::Power)
     }
 }
 

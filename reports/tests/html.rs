@@ -118,6 +118,12 @@ fn claims_apply_by_kind_of_setup() {
         Verdict::Compared { value, .. } => assert_eq!(*value, pipeline.summary.throughput_tok_s),
         other => panic!("{other:?}"),
     }
+    let claimed = checks
+        .iter()
+        .find(|c| c.claim.id == "pipeline-1003")
+        .unwrap();
+    let ratio = 1003.0 / pipeline.summary.throughput_tok_s;
+    assert_eq!(claimed.ratio(), Some((ratio, ratio)));
     match verdict(&checks, "pipeline-4.2x") {
         Verdict::NoFigure(why) => assert!(why.contains("run the standalone scenario"), "{why}"),
         other => panic!("{other:?}"),

@@ -182,7 +182,7 @@ fn verdict_cells(check: &ClaimCheck) -> [Cell; 2] {
         } => {
             let unit = check.claim.quantity.unit();
             let sep = if unit == "x" { "" } else { " " };
-            let comparison = match check.optimism() {
+            let comparison = match check.ratio() {
                 Some((low, high)) if (low - high).abs() < 1e-12 => {
                     format!("the claim is {}x ruvsim's figure", format::short(low))
                 }
@@ -192,6 +192,11 @@ fn verdict_cells(check: &ClaimCheck) -> [Cell; 2] {
                     format::short(high)
                 ),
                 None => "no comparison (ruvsim's figure is zero)".into(),
+            };
+            let comparison = if check.claim.quantity.lower_is_better() {
+                format!("{comparison}; lower is better here")
+            } else {
+                comparison
             };
             let mut notes = format!("{} ({})", escape(&comparison), escape(basis));
             for caveat in caveats {

@@ -194,7 +194,7 @@ fn sizes(projection: &Projection) -> String {
         "capacity bound (tok/s)",
         "cost (USD)",
     ]);
-    let rows = projection.rows.iter().map(|row| size_cells(row)).collect();
+    let rows = projection.rows.iter().map(size_cells).collect();
     table(&headers, rows)
 }
 
