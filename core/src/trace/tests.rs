@@ -2,6 +2,8 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::*;
+use crate::config::{AttentionPattern, ModelConfig, Precision};
+use crate::workspace::Shard;
 
 /// A clock that advances by a fixed step at every reading.
 struct Steps {
