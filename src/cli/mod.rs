@@ -10,6 +10,7 @@ mod gossip;
 mod inputs;
 mod model;
 mod precision_arg;
+mod project;
 mod regress;
 mod run;
 mod simulation;
@@ -43,6 +44,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run the scenarios of a baseline file and fail when a figure has regressed.
     Regress(regress::RegressArgs),
+    /// How a design scales to N chips: simulate sizes up to M, fit, project to N.
+    Project(project::ProjectArgs),
     /// Record the trace lines of several boards (serial ports, TCP streams) into one file.
     Capture(capture::CaptureArgs),
     /// Compare a trace with the simulation of its scenario; fail when the error is too large.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gossip(args) => gossip::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Regress(args) => regress::run(&args),
+        Command::Project(args) => project::run(&args),
         Command::Capture(args) => capture::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),

@@ -189,7 +189,7 @@ pub fn scaling_chart(projection: &Projection) -> Result<String, ChartError> {
             .legend(|(x, y)| Cross::new((x + 8, y), 5, PURPLE.stroke_width(2)));
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.9))
             .border_style(GREY)
             .label_font((FONT, 12).into_font().color(&INK))
