@@ -1,5 +1,5 @@
 //! The part each chip plays in a result's plan: a chip of a replica's target pipeline, a
-//! replica's speculative draft chip, or neither (a chip the plan does not cover).
+//! replica's speculative draft chip, a spare, or neither (a chip the plan does not cover).
 
 use ruvsim_sim::plan::ChipPlan;
 use ruvsim_sim::result::RunResult;
@@ -16,6 +16,8 @@ pub enum Role<'a> {
         /// What it holds.
         plan: &'a ChipPlan,
     },
+    /// A spare, idle until it takes over a failed chip (whose work is then counted there).
+    Spare,
     /// Not in the plan.
     Unplanned,
 }
@@ -25,7 +27,7 @@ impl<'a> Role<'a> {
     pub fn plan(self) -> Option<&'a ChipPlan> {
         match self {
             Role::Target(plan) | Role::Draft { plan, .. } => Some(plan),
-            Role::Unplanned => None,
+            Role::Spare | Role::Unplanned => None,
         }
     }
 }
@@ -49,11 +51,13 @@ pub fn role(result: &RunResult, chip: u32) -> Role<'_> {
             .get((chip % per_replica) as usize)
             .map_or(Role::Unplanned, Role::Target);
     }
+    let drafts = p.draft.as_ref().map_or(0, |_| u64::from(p.replicas));
     match &p.draft {
-        Some(draft) if chip - target < u64::from(p.replicas) => Role::Draft {
+        Some(draft) if chip - target < drafts => Role::Draft {
             replica: (chip - target) as u32,
             plan: &draft.chip,
         },
+        _ if chip - target - drafts < u64::from(p.spares) => Role::Spare,
         _ => Role::Unplanned,
     }
 }

@@ -126,7 +126,94 @@ pub fn summary_rows(result: &RunResult) -> Vec<SummaryRow> {
         Unit::Fraction,
     ));
     rows.push(row("engine events", s.events as f64, Unit::Count));
+    rows.extend(speculation_rows(result));
+    rows.extend(fault_rows(result));
     rows.extend(energy_rows(result));
+    rows
+}
+
+/// Speculative decoding figures. Acceptance comes from the real draft and target in functional
+/// fidelity, and from draws of the scenario's assumed probability in timing fidelity; the figure's
+/// name says which.
+fn speculation_rows(result: &RunResult) -> Vec<SummaryRow> {
+    let Some(stats) = &result.speculation else {
+        return Vec::new();
+    };
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
+        figure: figure.to_string(),
+        value,
+        unit,
+        tier: result.tier,
+    };
+    let acceptance = if stats.measured {
+        "draft acceptance, from the models"
+    } else {
+        "draft acceptance, drawn from the assumed rate"
+    };
+    vec![
+        row(acceptance, stats.acceptance_rate(), Unit::Fraction),
+        row(
+            "tokens per verification pass",
+            stats.tokens_per_round(),
+            Unit::Count,
+        ),
+        row("verification passes", stats.rounds as f64, Unit::Count),
+    ]
+}
+
+/// What faults did: crashes, fail-overs, recomputation, detection and recovery times.
+fn fault_rows(result: &RunResult) -> Vec<SummaryRow> {
+    let Some(faults) = &result.faults else {
+        return Vec::new();
+    };
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
+        figure: figure.to_string(),
+        value,
+        unit,
+        tier: result.tier,
+    };
+    let mut rows = vec![
+        row("chip crashes", f64::from(faults.crashes), Unit::Count),
+        row(
+            "fail-overs to a spare",
+            f64::from(faults.failovers),
+            Unit::Count,
+        ),
+        row(
+            "requests retried",
+            f64::from(faults.requests_retried),
+            Unit::Count,
+        ),
+        row(
+            "requests failed by faults",
+            f64::from(faults.requests_failed),
+            Unit::Count,
+        ),
+        row(
+            "token positions recomputed",
+            faults.tokens_recomputed as f64,
+            Unit::Count,
+        ),
+        row(
+            "message retransmissions",
+            faults.retransmissions as f64,
+            Unit::Count,
+        ),
+    ];
+    if faults.time_to_detect.count > 0 {
+        rows.push(row(
+            "time to detect, max",
+            ms(faults.time_to_detect.max),
+            Unit::Ms,
+        ));
+    }
+    if faults.time_to_recover.count > 0 {
+        rows.push(row(
+            "time to recover, max",
+            ms(faults.time_to_recover.max),
+            Unit::Ms,
+        ));
+    }
     rows
 }
 
