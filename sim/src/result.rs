@@ -3,7 +3,7 @@
 use ruvsim_core::{ModelConfig, OpCounts};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{RequestRecord, TimelineSpan, TokenRecord};
+use crate::cluster::{FaultStats, RequestRecord, SpeculationStats, TimelineSpan, TokenRecord};
 use crate::energy::EnergyResult;
 use crate::memory::{Footprint, Placement};
 use crate::plan::Plan;
@@ -53,6 +53,13 @@ pub struct RunResult {
     pub timeline: Vec<TimelineSpan>,
     /// Spans left out of `timeline` because of its size limit.
     pub timeline_dropped: u64,
+    /// Speculative decoding totals (acceptance measured in functional fidelity, assumed in
+    /// timing fidelity), when the scenario speculates.
+    #[serde(default)]
+    pub speculation: Option<SpeculationStats>,
+    /// What faults did (detection, fail-over, recomputation), when the scenario has faults.
+    #[serde(default)]
+    pub faults: Option<FaultStats>,
 }
 
 /// The model a run used.
@@ -117,11 +124,27 @@ pub struct Summary {
     pub events: u64,
 }
 
+/// What a chip does in the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChipKind {
+    /// Holds a part of the target model.
+    #[default]
+    Target,
+    /// Runs a replica's speculative draft model.
+    Draft,
+    /// Idle until it takes over a failed chip (its work is then counted under that chip's id).
+    Spare,
+}
+
 /// One chip's use.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChipResult {
     /// Chip id.
     pub chip: u32,
+    /// Its part in the plan.
+    #[serde(default)]
+    pub kind: ChipKind,
     /// Replica.
     pub replica: u32,
     /// Stage.
