@@ -1,6 +1,6 @@
 //! Gossip membership at 65,536 chips: one whole simulated run (push-pull, fanout 1, SPI links)
-//! per iteration, for a hypercube and a 3-D torus with neighbour peers and a hypercube with
-//! random routed peers. Throughput is engine events per second (each run's event count is fixed
+//! per iteration, for a hypercube and a 3-D torus, each with neighbour peers and with random
+//! routed peers. Throughput is engine events per second (each run's event count is fixed
 //! by its seed).
 
 use std::hint::black_box;
@@ -43,6 +43,7 @@ fn gossip_65536(c: &mut Criterion) {
             PeerChoice::Neighbours,
         ),
         ("hypercube_random", Family::Hypercube, PeerChoice::Random),
+        ("torus3d_random", Family::Torus3d, PeerChoice::Random),
     ] {
         let spec = spec(peers);
         let events = sweep_point(family, CHIPS, &spec).expect("gossip runs").runs[0].events;

@@ -211,8 +211,10 @@ impl PowerDraw {
     }
 
     /// Power at `supply_mv`, in nanowatts.
-    pub fn power_nw(&self, supply_mv: u64) -> u64 {
-        self.current_ua * supply_mv
+    pub fn power_nw(&self, supply_mv: u64) -> Result<u64, EnergyError> {
+        self.current_ua
+            .checked_mul(supply_mv)
+            .ok_or(EnergyError::Overflow)
     }
 }
 
@@ -275,9 +277,13 @@ impl Energy {
 
     /// Average power over `window` in nanowatts (zeptojoules per picosecond), rounded down;
     /// `None` for an empty window.
-    pub fn average_power_nw(self, window: Duration) -> Option<u64> {
-        (window.as_ps() > 0)
-            .then(|| u64::try_from(self.0 / u128::from(window.as_ps())).unwrap_or(u64::MAX))
+    pub fn average_power_nw(self, window: Duration) -> Result<Option<u64>, EnergyError> {
+        if window == Duration::ZERO {
+            return Ok(None);
+        }
+        u64::try_from(self.0 / u128::from(window.as_ps()))
+            .map(Some)
+            .map_err(|_| EnergyError::Overflow)
     }
 
     /// `self x factor`.
@@ -547,7 +553,7 @@ pub fn account(input: &EnergyInput) -> Result<EnergyResult, EnergyError> {
             active_nj: active_energy.as_nj()?,
             rest_nj: rest_energy.as_nj()?,
             total_nj: total.as_nj()?,
-            average_power_nw: total.average_power_nw(input.window).unwrap_or(0),
+            average_power_nw: total.average_power_nw(input.window)?.unwrap_or(0),
         });
     }
     let total = active_total.checked_add(rest_total)?;
@@ -574,7 +580,7 @@ pub fn account(input: &EnergyInput) -> Result<EnergyResult, EnergyError> {
         active_nj: active_total.as_nj()?,
         rest_nj: rest_total.as_nj()?,
         per_token_nj,
-        average_power_nw: total.average_power_nw(input.window),
+        average_power_nw: total.average_power_nw(input.window)?,
         battery: BatteryLife {
             capacity_mah: input.spec.battery_mah,
             volts: input.spec.battery_volts,

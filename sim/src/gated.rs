@@ -478,7 +478,7 @@ fn mode_result(
         rest_nj: rest.as_nj()?,
         gate_nj: gate.as_nj()?,
         total_nj: total.as_nj()?,
-        average_power_nw: total.average_power_nw(window).unwrap_or(0),
+        average_power_nw: total.average_power_nw(window)?.unwrap_or(0),
         battery_hours: setup.battery.hours(total, window),
     })
 }

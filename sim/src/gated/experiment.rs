@@ -11,8 +11,8 @@ use super::{
 use crate::calibration::Calibration;
 use crate::chip::{compute_time, CpuSetup};
 use crate::energy::{
-    battery_assumption, chip_energy, Battery, Energy, PowerDraw, PowerState, LINKS_NOT_MODELLED,
-    WAKE_UPS_NOT_MODELLED,
+    battery_assumption, chip_energy, Battery, Energy, EnergyError, PowerDraw, PowerState,
+    LINKS_NOT_MODELLED, WAKE_UPS_NOT_MODELLED,
 };
 use crate::rng::Probability;
 use crate::run::{calibration_for, cpu_setup, simulate, RunOptions};
@@ -46,17 +46,30 @@ pub fn gate_power(
     calibration: &Calibration,
     cpu: &CpuSetup,
 ) -> Result<GatePower, GatedError> {
+    let size = format!("{} synapses, {} neurons", spec.synapses, spec.neurons);
     let counts = OpCounts {
         mac_i8: spec.synapses,
-        elementwise: spec.neurons * 3,
+        elementwise: spec
+            .neurons
+            .checked_mul(3)
+            .ok_or_else(|| GatedError::Invalid {
+                key: "gate.neurons",
+                value: spec.neurons.to_string(),
+                reason: "too large".into(),
+            })?,
         ..OpCounts::default()
     };
     let gate_cpu = CpuSetup {
         cores_used: 1,
         ..*cpu
     };
-    let compute = compute_time(&counts, Precision::Int8, &gate_cpu, calibration)
-        .map_err(|e| invalid("gate", e.to_string()))?;
+    let compute = compute_time(&counts, Precision::Int8, &gate_cpu, calibration).map_err(|e| {
+        GatedError::Invalid {
+            key: "gate",
+            value: size.clone(),
+            reason: e.to_string(),
+        }
+    })?;
     if compute > frame_period {
         return Err(GatedError::Invalid {
             key: "gate.frame_period_ms",
@@ -72,7 +85,11 @@ pub fn gate_power(
     let light = PowerDraw::of(PowerState::LightSleep, calibration)?;
     if let Some(uw) = spec.power_uw {
         if !(0.0..=1e9).contains(&uw) {
-            return Err(invalid("gate.power_uw", format!("{uw} must be 0 to 1e9")));
+            return Err(GatedError::Invalid {
+                key: "gate.power_uw",
+                value: uw.to_string(),
+                reason: "must be a number from 0 to 1e9".into(),
+            });
         }
         return Ok(GatePower {
             power_nw: (uw * 1e3).round() as u64,
@@ -84,10 +101,21 @@ pub fn gate_power(
             ),
         });
     }
-    let extra_ua = active.current_ua.saturating_sub(light.current_ua);
+    let extra_ua = active
+        .current_ua
+        .checked_sub(light.current_ua)
+        .ok_or_else(|| GatedError::Invalid {
+            key: "gate",
+            value: size.clone(),
+            reason: format!(
+                "the calibration's {} current ({} uA) is below its light-sleep current ({} uA)",
+                active.state.describe(),
+                active.current_ua,
+                light.current_ua
+            ),
+        })?;
     let per_frame = Energy::of(compute, extra_ua, supply)?;
-    let power_nw = u64::try_from(per_frame.as_zj() / u128::from(frame_period.as_ps()))
-        .map_err(|_| invalid("gate", "power overflows".into()))?;
+    let power_nw = per_frame.average_power_nw(frame_period)?.unwrap_or(0);
     Ok(GatePower {
         power_nw,
         compute_per_frame: compute,
@@ -115,14 +143,6 @@ pub fn gate_power(
             WAKE_UPS_NOT_MODELLED
         ),
     })
-}
-
-fn invalid(key: &'static str, reason: String) -> GatedError {
-    GatedError::Invalid {
-        key,
-        value: String::new(),
-        reason,
-    }
 }
 
 /// Everything an event-gated experiment produced.
@@ -221,7 +241,11 @@ pub fn run_gated(loaded: &LoadedScenario, options: &RunOptions) -> Result<GatedR
     let supply = calibration.power.supply_mv;
     let light = PowerDraw::of(PowerState::LightSleep, &calibration)?;
     let between_polls = PowerDraw::of(PowerState::rest(spec.polling.between_polls), &calibration)?;
-    let all_chips = |draw: &PowerDraw| draw.power_nw(supply) * u64::from(chips);
+    let all_chips = |draw: &PowerDraw| -> Result<u64, EnergyError> {
+        draw.power_nw(supply)?
+            .checked_mul(u64::from(chips))
+            .ok_or(EnergyError::Overflow)
+    };
     let describe = |draw: &PowerDraw| {
         format!(
             "{chips} chip(s) x {} ({} uA at {supply} mV; {})",
@@ -240,9 +264,9 @@ pub fn run_gated(loaded: &LoadedScenario, options: &RunOptions) -> Result<GatedR
         false_positive,
         gate_latency: gate.compute_per_frame,
         gate_power_nw: gate.power_nw,
-        asleep_power_nw: all_chips(&light),
+        asleep_power_nw: all_chips(&light)?,
         poll_interval,
-        polling_rest_power_nw: all_chips(&between_polls),
+        polling_rest_power_nw: all_chips(&between_polls)?,
         wake,
         battery,
         seed,

@@ -161,3 +161,46 @@ fn poisson_events_are_seeded_and_at_their_rate() {
     let bad = EventSource::Poisson { rate_per_hour: 0.0 };
     assert!(sensor_events(&bad, secs(1.0), 9, dir).is_err());
 }
+
+fn gate_spec(power_uw: Option<f64>) -> GateSpec {
+    GateSpec {
+        frame_period_ms: 100.0,
+        detection: 0.9,
+        false_positive: 0.0,
+        synapses: DEFAULT_SYNAPSES,
+        neurons: DEFAULT_NEURONS,
+        power_uw,
+    }
+}
+
+#[test]
+fn derived_gate_power_follows_hand_arithmetic() {
+    use crate::calibration::{Calibration, Variant};
+    use crate::chip::{CpuSetup, KernelKind};
+    let s3 = Calibration::builtin(Variant::Esp32S3);
+    let cpu = CpuSetup {
+        clock_mhz: 240,
+        cores_used: 2,
+        kernel: KernelKind::Optimized,
+    };
+    let gate = gate_power(&gate_spec(None), secs(0.1), &s3, &cpu).unwrap();
+    // 1,024 int8 MACs x 1.326 cycles + 64 x 3 element-wise ops x 3.025 cycles = 1,938.624
+    // cycles on one core at 240 MHz = 8.0776 us, at 72.4 mA (1 core, SIMD) - 0.24 mA (light
+    // sleep) x 3.3 V, once per 100 ms: 8.0776e-6 s x 0.238128 W / 0.1 s = 19.235 uW.
+    assert_eq!(gate.compute_per_frame.as_ps(), 8_077_600);
+    assert_eq!(gate.power_nw, 19_235);
+    assert!(gate.derivation.contains("240 uA"), "{}", gate.derivation);
+    let given = gate_power(&gate_spec(Some(12.5)), secs(0.1), &s3, &cpu).unwrap();
+    assert_eq!(given.power_nw, 12_500);
+    assert_eq!(given.compute_per_frame, gate.compute_per_frame);
+    assert!(gate_power(&gate_spec(Some(-1.0)), secs(0.1), &s3, &cpu).is_err());
+    // A frame shorter than the gate's computation cannot be kept up with.
+    let too_fast = gate_power(&gate_spec(None), Duration::from_us(5), &s3, &cpu);
+    assert!(matches!(
+        too_fast,
+        Err(GatedError::Invalid {
+            key: "gate.frame_period_ms",
+            ..
+        })
+    ));
+}
