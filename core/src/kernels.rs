@@ -83,7 +83,7 @@ pub(crate) fn dot_lanes<W: Copy>(weights: &[W], x: &[i8], to_i16: impl Fn(W) -> 
 }
 
 /// Dot product of stored int8 weights with int8 activations.
-#[inline]
+#[inline(always)]
 fn dot_i8(weights: &[u8], x: &[i8]) -> i32 {
     dot_lanes(weights, x, |w| i16::from(w as i8))
 }
@@ -97,6 +97,7 @@ fn high_nibble(byte: u8) -> i32 {
 }
 
 /// Dot product of the int4 row columns `col..col + x.len()` with `x`.
+#[inline(always)]
 fn dot_i4(row: &[u8], col: usize, x: &[i8]) -> i32 {
     let mut acc = 0i32;
     let mut x = x;
@@ -122,6 +123,7 @@ fn dot_i4(row: &[u8], col: usize, x: &[i8]) -> i32 {
 /// Dot product of binary row columns `col..col + len` with int8 activations `x_start..` given by
 /// their bit planes: with weights `w = +-1` and plane bits read as `s = +-1`,
 /// `q = (sum_k 2^k s_k - 1) / 2`, so `sum w q = (sum_k 2^k (n - 2 popcount(w ^ p_k)) - sum w) / 2`.
+#[inline(always)]
 fn dot_binary(row: &[u8], col: usize, planes: &[u32], x_start: usize, len: usize) -> i32 {
     let words = planes.len() / 8;
     let mut twice = 0i64;
@@ -204,6 +206,7 @@ impl RowDot for BinaryRows<'_> {
 
 /// Converts `acc * step` (an exact product of a dot product and an activation step) to Q16.16
 /// with a row's scale multiplier.
+#[inline(always)]
 pub(crate) fn requantize(
     scaled: i64,
     multiplier: u32,
@@ -218,6 +221,7 @@ pub(crate) fn requantize(
 }
 
 /// Q16.16 outputs of `rows` over all columns: `out[i] = W[rows.start + i] . x * step`, scaled.
+#[inline(always)]
 pub(crate) fn matvec_q16(
     m: &MatrixRef,
     rows: Range<u32>,
@@ -238,6 +242,7 @@ pub(crate) fn matvec_q16(
     Ok(())
 }
 
+#[inline(always)]
 fn rows_q16(
     m: &MatrixRef,
     rows: Range<u32>,
@@ -289,6 +294,7 @@ pub(crate) fn scale(counts: OpCounts, n: u64) -> OpCounts {
 /// quantised in groups of `group` with one step each: `out[r] += sum_g (W[r, g] . x_g) step_g`.
 /// Exact in `i64` (see `FORMAT.md`, "Numerics"); fails only if `out` already held sums no model
 /// produces.
+#[inline(always)]
 pub(crate) fn matvec_grouped(
     m: &MatrixRef,
     col_start: u32,
@@ -330,6 +336,7 @@ struct Grouped<'s> {
 }
 
 impl Grouped<'_> {
+    #[inline(always)]
     fn rows(&self, m: &MatrixRef, kernel: &impl RowDot, out: &mut [i64]) -> Result<(), ExecError> {
         for (row, slot) in (0..m.rows()).zip(out.iter_mut()) {
             let bytes = m.row(row);

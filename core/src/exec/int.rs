@@ -52,6 +52,7 @@ pub(super) fn embed(
 
 /// Integer RMSNorm: `out = x * g / sqrt(mean(x^2) + eps)`, with the square root of the Q32 mean
 /// square taken by `isqrt` and the division done once as an integer reciprocal.
+#[inline(always)]
 fn rmsnorm(
     x: &[i32],
     weights: impl Iterator<Item = i32>,
@@ -74,6 +75,7 @@ fn rmsnorm(
 
 /// The normalised input of a block (or of the classifier), quantised to int8: returns the input
 /// and its step. Carves its buffers from `pools`.
+#[inline(always)]
 fn block_input<'p>(
     model: &Model,
     pools: &mut Buffers<'p>,
@@ -98,6 +100,7 @@ fn block_input<'p>(
 
 /// Quantises `x` in groups of `group` elements (one step each) and builds the XNOR planes of the
 /// whole, for a grouped matrix product.
+#[inline(always)]
 fn grouped_input<'p>(
     model: &Model,
     pools: &mut Buffers<'p>,
@@ -138,6 +141,7 @@ fn score_to_log2_q30(head_size: u32) -> u64 {
 /// attends, and adds their output projection to `partial` (exact, unscaled; see
 /// [`crate::PartialMut::Exact`]).
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub(super) fn attention(
     model: &Model,
     kv: &mut KvCache,
@@ -312,6 +316,7 @@ pub(super) fn attention(
 }
 
 /// Feed-forward units `units` of `layer`: SwiGLU, then their down projection added to `partial`.
+#[inline(always)]
 pub(super) fn ffn(
     model: &Model,
     mut pools: Buffers,
@@ -382,6 +387,7 @@ pub(super) fn combine(
 }
 
 /// Final RMSNorm and classifier rows `vocab`: Q16.16 logits.
+#[inline(always)]
 pub(super) fn classify(
     model: &Model,
     mut pools: Buffers,

@@ -11,6 +11,7 @@
 
 mod float;
 mod int;
+mod simd;
 
 use crate::error::ExecError;
 use crate::format::TensorKind;
@@ -18,6 +19,8 @@ use crate::model::Model;
 use crate::ops::OpCounts;
 use crate::vectors::{PartialMut, PartialRef, VecMut, VecRef};
 use crate::workspace::{check_unit_alignment, Span, Workspace};
+
+use simd::with_host_simd;
 
 /// The two blocks of a layer whose shards produce partial sums.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,9 +143,10 @@ pub fn attention_heads(
     }
     let pools = ws.scratch.reborrow();
     match (x, partial) {
-        (VecRef::Q16(x), PartialMut::Exact(p)) if config.precision.is_integer() => {
-            int::attention(model, &mut ws.kv, pools, layer, heads, pos, x, p, counts)
-        }
+        (VecRef::Q16(x), PartialMut::Exact(p)) if config.precision.is_integer() => with_host_simd(
+            #[inline(always)]
+            || int::attention(model, &mut ws.kv, pools, layer, heads, pos, x, p, counts),
+        ),
         (VecRef::F32(x), PartialMut::F32(p)) if !config.precision.is_integer() => {
             float::attention(model, &mut ws.kv, pools, layer, heads, pos, x, p, counts)
         }
@@ -175,9 +179,10 @@ pub fn ffn_units(
     }
     let pools = ws.scratch.reborrow();
     match (x, partial) {
-        (VecRef::Q16(x), PartialMut::Exact(p)) if config.precision.is_integer() => {
-            int::ffn(model, pools, layer, units, x, p, counts)
-        }
+        (VecRef::Q16(x), PartialMut::Exact(p)) if config.precision.is_integer() => with_host_simd(
+            #[inline(always)]
+            || int::ffn(model, pools, layer, units, x, p, counts),
+        ),
         (VecRef::F32(x), PartialMut::F32(p)) if !config.precision.is_integer() => {
             float::ffn(model, pools, layer, units, x, p, counts)
         }
@@ -329,9 +334,10 @@ pub fn classify(
     }
     let pools = ws.scratch.reborrow();
     match (x, logits) {
-        (VecRef::Q16(x), VecMut::Q16(l)) if config.precision.is_integer() => {
-            int::classify(model, pools, vocab, x, l, counts)
-        }
+        (VecRef::Q16(x), VecMut::Q16(l)) if config.precision.is_integer() => with_host_simd(
+            #[inline(always)]
+            || int::classify(model, pools, vocab, x, l, counts),
+        ),
         (VecRef::F32(x), VecMut::F32(l)) if !config.precision.is_integer() => {
             float::classify(model, pools, vocab, x, l, counts)
         }
