@@ -48,6 +48,7 @@ pub fn round_shift_i64(value: i64, shift: u32) -> i64 {
 /// (`m / 127` with [`STEP_FRAC`] fractional bits); an all-zero vector has step 0.
 ///
 /// `out` must be as long as `x`. Every `q` lies in `-127..=127`.
+#[inline]
 pub fn quantize_i8(x: &[i32], out: &mut [i8]) -> u32 {
     let max_abs = x.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
     if max_abs == 0 {

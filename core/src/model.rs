@@ -63,12 +63,14 @@ impl<'a> MatrixRef<'a> {
     }
 
     /// The stored bytes of row `row` (which must be below [`MatrixRef::rows`]).
+    #[inline]
     pub fn row(&self, row: u32) -> &'a [u8] {
         let start = row as usize * self.row_bytes;
         &self.data[start..start + self.row_bytes]
     }
 
     /// The scale multiplier of row `row` (integer precisions).
+    #[inline]
     pub fn multiplier(&self, row: u32) -> u32 {
         read_u32(self.scales, row as usize * SCALE_BYTES)
     }
@@ -101,6 +103,7 @@ impl core::fmt::Debug for MatrixRef<'_> {
     }
 }
 
+#[inline]
 fn read_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }

@@ -5,23 +5,20 @@ use crate::config::Precision;
 use crate::counts;
 use crate::error::ExecError;
 use crate::fixed::{
-    exp2_neg_q30, quantize_i8, rotate_q16, round_shift_i128, round_shift_i64, silu_q16,
-    sin_cos_q30, ACT_FRAC, LOG2E_Q30, PROB_FRAC, RMS_EPS_Q32, STEP_FRAC,
+    quantize_i8, rotate_q16, round_shift_i128, round_shift_i64, silu_q16, sin_cos_q30, ACT_FRAC,
+    LOG2E_Q30, RMS_EPS_Q32, STEP_FRAC,
 };
 use crate::format::TensorKind;
 use crate::kernels::{
-    build_planes, dot_lanes, matvec_grouped, matvec_q16, requantize, stored_value, IntInput,
+    build_planes, matvec_grouped, matvec_q16, requantize, stored_value, IntInput,
 };
 use crate::model::Model;
 use crate::ops::OpCounts;
 use crate::pattern::attended_positions;
 use crate::workspace::{plane_words, Buffers, KvCache, Span, FFN_GROUP};
 
+use super::attend::{CachedHead, VALUE_WEIGHT_FRAC};
 use super::Block;
-
-/// Fractional bits of an attention value weight (probability times value step, relative to the
-/// head's largest value step).
-const VALUE_WEIGHT_FRAC: u32 = 15;
 
 fn overflow(stage: &'static str) -> ExecError {
     ExecError::Overflow { stage }
@@ -124,11 +121,6 @@ fn grouped_input<'p>(
     }
     *counts += counts::quantize(config, x.len() as u64);
     Ok((IntInput { q, planes }, steps))
-}
-
-#[inline(always)]
-fn dot_i8_i8(a: &[i8], b: &[i8]) -> i32 {
-    dot_lanes(a, b, i16::from)
 }
 
 /// log2(e) / sqrt(head_size) in Q30: converts score differences to `exp2` arguments.
@@ -243,63 +235,27 @@ pub(super) fn attention(
     let out = pools.take_i32(head_size)?;
     let attended = pools.take_i32(n_q)?;
     let to_log2 = score_to_log2_q30(hs);
-    for (i, head) in (heads.start..heads.end).enumerate() {
-        let base = kv.head_entries(layer, head / group).0;
-        let slice = i * head_size..(i + 1) * head_size;
-        let q_step = quantize_i8(&q[slice.clone()], &mut q8[slice.clone()]);
-        let query = &q8[slice.clone()];
-        // Scores as exact products: dot(q, k_t) * step(k_t); the query step is common.
-        let mut max = i64::MIN;
-        for (score, &offset) in scores.iter_mut().zip(offsets) {
-            let entry = base + offset as usize;
-            let key = &kv.keys_i8[entry * head_size..(entry + 1) * head_size];
-            *score = i64::from(dot_i8_i8(query, key)) * i64::from(kv.key_steps[entry]);
-            max = max.max(*score);
-        }
-        // Softmax: exp2 of the Q16 log2-domain distance to the maximum, Q30 weights.
-        let factor = u128::from(u64::from(q_step) * to_log2);
-        let mut sum = 0u64;
-        for score in scores.iter_mut() {
-            let distance = (max - *score) as u64;
-            // Beyond 2^64 the weight is zero anyway (exp2_neg_q30 is 0 past 41), so the
-            // conversion's fallback changes no result.
-            let z = u64::try_from((u128::from(distance) * factor) >> 60).unwrap_or(u64::MAX);
-            let weight = exp2_neg_q30(z);
-            *score = i64::from(weight);
-            sum += u64::from(weight);
-        }
-        // Probabilities in Q20 through one reciprocal; sum >= 2^30 (the maximum's weight).
-        let reciprocal = (1u64 << 63) / sum;
-        let norm_shift = 63 - PROB_FRAC;
-        // Value weights p_t * step_t relative to the largest value step, in Q15: they sum to at
-        // most about 2^15, so the weighted sum of int8 values stays well inside i32.
-        let max_step = offsets
-            .iter()
-            .map(|&offset| kv.value_steps[base + offset as usize])
-            .max()
-            .unwrap_or(0);
-        out.iter_mut().for_each(|o| *o = 0);
-        if max_step > 0 {
-            // p * step <= 2^20 * max_step, so p * step * (2^40 / max_step) <= 2^60.
-            let step_reciprocal = (1u64 << 40) / u64::from(max_step);
-            let weight_shift = 40 + PROB_FRAC - VALUE_WEIGHT_FRAC;
-            for (score, &offset) in scores.iter().zip(offsets) {
-                let p = (*score as u64 * reciprocal + (1 << (norm_shift - 1))) >> norm_shift;
-                let entry = base + offset as usize;
-                let scaled = p * u64::from(kv.value_steps[entry]) * step_reciprocal;
-                let weight = ((scaled + (1 << (weight_shift - 1))) >> weight_shift) as i32;
-                let value = &kv.values_i8[entry * head_size..(entry + 1) * head_size];
-                for (o, &v) in out.iter_mut().zip(value) {
-                    *o += weight * i32::from(v);
-                }
+    let out_shift = VALUE_WEIGHT_FRAC + STEP_FRAC - ACT_FRAC;
+    for kv_head in kv_heads.start..kv_heads.end {
+        let cached = CachedHead::new(kv, layer, kv_head, offsets);
+        let members = heads.start.max(kv_head * group)..heads.end.min((kv_head + 1) * group);
+        for head in members {
+            let i = (head - heads.start) as usize;
+            let slice = i * head_size..(i + 1) * head_size;
+            let q_step = quantize_i8(&q[slice.clone()], &mut q8[slice.clone()]);
+            let max = cached.scores(&q8[slice.clone()], scores);
+            if cached.max_step > 0 {
+                cached.value_weights(scores, max, u128::from(u64::from(q_step) * to_log2));
+                cached.weighted_values(scores, out);
+            } else {
+                out.iter_mut().for_each(|o| *o = 0);
             }
+            for (slot, &o) in attended[slice].iter_mut().zip(out.iter()) {
+                let value = round_shift_i64(i64::from(o) * i64::from(cached.max_step), out_shift);
+                *slot = i32::try_from(value).map_err(|_| overflow("attention output"))?;
+            }
+            *counts += counts::attend(config, n as u64);
         }
-        let out_shift = VALUE_WEIGHT_FRAC + STEP_FRAC - ACT_FRAC;
-        for (slot, &o) in attended[slice].iter_mut().zip(out.iter()) {
-            let value = round_shift_i64(i64::from(o) * i64::from(max_step), out_shift);
-            *slot = i32::try_from(value).map_err(|_| overflow("attention output"))?;
-        }
-        *counts += counts::attend(config, n as u64);
     }
 
     let (output, steps) = grouped_input(model, &mut pools, attended, head_size, counts)?;

@@ -9,6 +9,7 @@
 //! Every function adds what it did to an [`OpCounts`]; [`crate::predict()`] gives the same counts in
 //! closed form.
 
+mod attend;
 mod float;
 mod int;
 mod simd;
