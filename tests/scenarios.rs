@@ -14,12 +14,13 @@ use ruvsim_sim::scenario::{load, Fidelity, LoadedScenario, ModelSpec};
 
 /// The scenario library, relative to the package root. `library_lists_every_scenario` keeps it
 /// equal to the folder's content.
-const LIBRARY: [&str; 18] = [
+const LIBRARY: [&str; 19] = [
     "espnow-mesh.toml",
     "event-gated.toml",
     "failover-pipeline.toml",
     "hybrid-64.toml",
     "hypercube-1024.toml",
+    "moe5.toml",
     "pipeline5-one-stream.toml",
     "pipeline5.toml",
     "sdcard-streaming.toml",
@@ -363,4 +364,17 @@ fn failover_pipeline_recovers_on_its_spare() {
     );
     assert!(faults.requests_retried > 0 && faults.tokens_recomputed > 0);
     assert!(faults.time_to_recover.max > faults.time_to_detect.max);
+}
+
+#[test]
+fn moe5_spreads_tokens_over_its_experts() {
+    let result = run("moe5.toml").expect("synthetic: always runs");
+    let stats = result.moe.expect("the scenario has experts");
+    assert_eq!(stats.visits.len(), 4);
+    assert!(stats.visits.iter().sum::<u64>() > 0);
+    println!(
+        "moe5: visits per expert {:?}, imbalance {:.2}",
+        stats.visits,
+        stats.imbalance()
+    );
 }

@@ -163,6 +163,7 @@ pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
             match role {
                 Role::Target(_) => "target",
                 Role::Draft { .. } => "draft",
+                Role::Expert { .. } => "expert",
                 Role::Spare => "spare",
                 Role::Unplanned => "unplanned",
             }

@@ -16,6 +16,13 @@ pub enum Role<'a> {
         /// What it holds.
         plan: &'a ChipPlan,
     },
+    /// A mixture-of-experts expert of replica `replica`.
+    Expert {
+        /// Whose expert.
+        replica: u32,
+        /// What it holds.
+        plan: &'a ChipPlan,
+    },
     /// A spare, idle until it takes over a failed chip (whose work is then counted there).
     Spare,
     /// Not in the plan.
@@ -26,7 +33,7 @@ impl<'a> Role<'a> {
     /// The chip's plan, if it has one.
     pub fn plan(self) -> Option<&'a ChipPlan> {
         match self {
-            Role::Target(plan) | Role::Draft { plan, .. } => Some(plan),
+            Role::Target(plan) | Role::Draft { plan, .. } | Role::Expert { plan, .. } => Some(plan),
             Role::Spare | Role::Unplanned => None,
         }
     }
@@ -51,13 +58,18 @@ pub fn role(result: &RunResult, chip: u32) -> Role<'_> {
             .get((chip % per_replica) as usize)
             .map_or(Role::Unplanned, Role::Target);
     }
-    let drafts = p.draft.as_ref().map_or(0, |_| u64::from(p.replicas));
-    match &p.draft {
-        Some(draft) if chip - target < drafts => Role::Draft {
+    let drafts = u64::from(p.draft_chips());
+    let experts = u64::from(p.replicas) * u64::from(p.experts());
+    match (&p.draft, &p.moe) {
+        (Some(draft), _) if chip - target < drafts => Role::Draft {
             replica: (chip - target) as u32,
             plan: &draft.chip,
         },
-        _ if chip - target - drafts < u64::from(p.spares) => Role::Spare,
+        (_, Some(moe)) if chip - target - drafts < experts => Role::Expert {
+            replica: ((chip - target - drafts) / u64::from(p.experts())) as u32,
+            plan: &moe.chip,
+        },
+        _ if chip - target - drafts - experts < u64::from(p.spares) => Role::Spare,
         _ => Role::Unplanned,
     }
 }

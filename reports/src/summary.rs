@@ -127,6 +127,7 @@ pub fn summary_rows(result: &RunResult) -> Vec<SummaryRow> {
     ));
     rows.push(row("engine events", s.events as f64, Unit::Count));
     rows.extend(speculation_rows(result));
+    rows.extend(moe_rows(result));
     rows.extend(fault_rows(result));
     rows.extend(energy_rows(result));
     rows
@@ -158,6 +159,34 @@ fn speculation_rows(result: &RunResult) -> Vec<SummaryRow> {
             Unit::Count,
         ),
         row("verification passes", stats.rounds as f64, Unit::Count),
+    ]
+}
+
+/// Mixture-of-experts load: the busiest expert against an even share, and the busiest expert
+/// chip's utilisation.
+fn moe_rows(result: &RunResult) -> Vec<SummaryRow> {
+    let Some(stats) = &result.moe else {
+        return Vec::new();
+    };
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
+        figure: figure.to_string(),
+        value,
+        unit,
+        tier: result.tier,
+    };
+    let busiest = result
+        .chips
+        .iter()
+        .filter(|c| c.kind == ruvsim_sim::result::ChipKind::Expert)
+        .map(|c| c.utilisation)
+        .fold(0.0, f64::max);
+    vec![
+        row(
+            &format!("expert load imbalance ({})", stats.routing),
+            stats.imbalance(),
+            Unit::Count,
+        ),
+        row("busiest expert utilisation", busiest, Unit::Fraction),
     ]
 }
 

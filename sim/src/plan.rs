@@ -54,6 +54,33 @@ pub struct PlanRequest<'a> {
     pub draft: Option<ModelConfig>,
     /// Spare chips after every replica's chips, idle until one takes over a failed chip.
     pub spares: u32,
+    /// Mixture of experts: the stage's feed-forward blocks are experts on their own chips.
+    pub moe: Option<MoeRequest>,
+}
+
+/// Mixture-of-experts settings the planner needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoeRequest {
+    /// Expert chips per replica (each holds one expert's feed-forward blocks of every layer).
+    pub experts: u32,
+    /// Experts each token visits per layer.
+    pub top_k: u32,
+}
+
+impl MoeRequest {
+    /// Bytes of the router: one int8 row of `dim` weights per expert and layer.
+    pub fn router_bytes(&self, config: &ModelConfig) -> u64 {
+        u64::from(self.experts) * u64::from(config.dim) * u64::from(config.n_layers)
+    }
+}
+
+/// The expert chips of a mixture-of-experts plan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MoePlan {
+    /// Experts per replica and experts per token.
+    pub request: MoeRequest,
+    /// What each expert chip holds (every expert has the same shape).
+    pub chip: ChipPlan,
 }
 
 /// One chip of a replica.
@@ -92,9 +119,12 @@ pub struct Plan {
     pub chips: Vec<ChipPlan>,
     /// The speculative draft's chip (one per replica, after every replica's chips), if any.
     pub draft: Option<DraftPlan>,
-    /// Spare chips, after the draft chips.
+    /// Spare chips, after the draft and expert chips.
     #[serde(default)]
     pub spares: u32,
+    /// Mixture-of-experts expert chips (per replica, after the draft chips), if any.
+    #[serde(default)]
+    pub moe: Option<MoePlan>,
 }
 
 /// The chip that runs a replica's speculative draft model.
@@ -127,24 +157,55 @@ impl Plan {
         self.draft.as_ref().map(|_| self.target_chips() + replica)
     }
 
-    /// Chips with a part of the model (targets and drafts; spares come after them).
-    pub fn working_chips(&self) -> u32 {
-        self.target_chips() + self.draft.as_ref().map_or(0, |_| self.replicas)
+    /// Draft chips (one per replica when the plan speculates).
+    pub fn draft_chips(&self) -> u32 {
+        self.draft.as_ref().map_or(0, |_| self.replicas)
     }
 
-    /// The replica `chip` (a target or draft chip) serves.
+    /// Experts per replica (0 without mixture of experts).
+    pub fn experts(&self) -> u32 {
+        self.moe.as_ref().map_or(0, |m| m.request.experts)
+    }
+
+    /// Expert `expert` of `replica`, when the plan has experts.
+    pub fn expert_chip(&self, replica: u32, expert: u32) -> u32 {
+        self.target_chips() + self.draft_chips() + replica * self.experts() + expert
+    }
+
+    /// Whether `chip` is a speculative draft chip.
+    pub fn is_draft(&self, chip: u32) -> bool {
+        chip >= self.target_chips() && chip < self.target_chips() + self.draft_chips()
+    }
+
+    /// The expert index of `chip`, if it is an expert chip.
+    pub fn expert_of(&self, chip: u32) -> Option<u32> {
+        let first = self.target_chips() + self.draft_chips();
+        let count = self.replicas * self.experts();
+        (chip >= first && chip < first + count).then(|| (chip - first) % self.experts())
+    }
+
+    /// Chips with a part of the model (targets, drafts, experts; spares come after them).
+    pub fn working_chips(&self) -> u32 {
+        self.target_chips() + self.draft_chips() + self.replicas * self.experts()
+    }
+
+    /// The replica `chip` (a target, draft or expert chip) serves.
     pub fn replica_of(&self, chip: u32) -> u32 {
-        if chip >= self.target_chips() {
-            chip - self.target_chips()
-        } else {
+        let targets = self.target_chips();
+        if chip < targets {
             chip / self.chips_per_replica()
+        } else if chip < targets + self.draft_chips() {
+            chip - targets
+        } else {
+            (chip - targets - self.draft_chips()) / self.experts().max(1)
         }
     }
 
     /// The plan of global chip `chip`.
     pub fn chip(&self, chip: u32) -> &ChipPlan {
-        match &self.draft {
-            Some(draft) if chip >= self.target_chips() => &draft.chip,
+        match (&self.draft, &self.moe) {
+            (Some(draft), _) if self.is_draft(chip) => &draft.chip,
+            (_, Some(moe)) if self.expert_of(chip).is_some() => &moe.chip,
             _ => &self.chips[(chip % self.chips_per_replica()) as usize],
         }
     }
@@ -156,8 +217,9 @@ pub enum PlanError {
     /// The parallelism does not use exactly the topology's chips.
     #[error(
         "the topology has {chips} chips but parallelism uses {needed} ((pipeline {pipeline} x \
-         tensor {tensor}{}) x replicas {replicas}{}); make them equal",
+         tensor {tensor}{}{}) x replicas {replicas}{}); make them equal",
         if *.draft { " + 1 draft chip" } else { "" },
+        if *.experts > 0 { format!(" + {experts} expert chips") } else { String::new() },
         if *.spares > 0 { format!(" + {spares} spares") } else { String::new() }
     )]
     ChipCount {
@@ -173,6 +235,8 @@ pub enum PlanError {
         replicas: u32,
         /// Whether each replica has a draft chip.
         draft: bool,
+        /// Expert chips per replica.
+        experts: u32,
         /// Spare chips.
         spares: u32,
     },
@@ -252,7 +316,8 @@ struct Misfit {
 pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
     let per_replica = u64::from(request.pipeline) * u64::from(request.tensor)
         + u64::from(request.draft.is_some());
-    let needed = per_replica * u64::from(request.replicas) + u64::from(request.spares);
+    let experts = request.moe.map_or(0, |m| u64::from(m.experts));
+    let needed = (per_replica + experts) * u64::from(request.replicas) + u64::from(request.spares);
     if needed != u64::from(request.chips) {
         return Err(PlanError::ChipCount {
             chips: request.chips,
@@ -261,6 +326,7 @@ pub fn plan(request: &PlanRequest) -> Result<Plan, PlanError> {
             tensor: request.tensor,
             replicas: request.replicas,
             draft: request.draft.is_some(),
+            experts: experts as u32,
             spares: request.spares,
         });
     }
@@ -330,6 +396,13 @@ fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
         chips,
         draft,
         spares: request.spares,
+        moe: match request.moe {
+            Some(moe) => match expert_chip(request)? {
+                Ok(chip) => Some(MoePlan { request: moe, chip }),
+                Err(misfit) => return Ok(Err(misfit)),
+            },
+            None => None,
+        },
     }))
 }
 
@@ -462,6 +535,7 @@ fn draft_chip(
         pipeline: 1,
         tensor: 1,
         draft: None,
+        moe: None,
         layers_per_stage: None,
         ..request.clone()
     };
@@ -476,6 +550,59 @@ fn draft_chip(
     }
 }
 
+/// An expert chip: one expert's feed-forward blocks of every layer, or the reason it does not fit.
+fn expert_chip(request: &PlanRequest) -> Result<Result<ChipPlan, Misfit>, PlanError> {
+    let config = &request.config;
+    let layers = Span::new(0, config.n_layers);
+    let shard = Shard {
+        embedding: false,
+        layers,
+        heads: Span::default(),
+        ffn_units: Span::new(0, config.hidden_dim),
+        vocab: Span::default(),
+    };
+    let core_footprint = footprint(config, &shard, request.context_len)?;
+    let footprint = Footprint {
+        weights_bytes: core_footprint.weight_bytes,
+        kv_cache_bytes: 0,
+        activation_bytes: core_footprint.scratch_bytes,
+    };
+    let placement = match place(&footprint, request.memory, request.calibration) {
+        Ok(placement) => placement,
+        Err(MemoryError::OverBudget(over)) => {
+            return Ok(Err(Misfit {
+                chip: request.pipeline * request.tensor,
+                stage: request.pipeline,
+                rank: 0,
+                layers,
+                over,
+            }))
+        }
+        Err(other) => return Err(PlanError::Memory(other)),
+    };
+    let mut counts = OpCounts::default();
+    for layer in 0..config.n_layers {
+        let units = shard.ffn_units;
+        counts += predict(config, &Op::FfnUnits { layer, units }, 0)?;
+    }
+    let timing = step_time(
+        &counts,
+        config.precision,
+        &request.cpu,
+        &placement,
+        request.memory,
+        request.calibration,
+    )?;
+    Ok(Ok(ChipPlan {
+        stage: request.pipeline,
+        rank: 0,
+        shard,
+        footprint,
+        placement,
+        token_time: timing.total,
+    }))
+}
+
 /// The chips of one stage, or the first that does not fit.
 fn stage_chips(
     request: &PlanRequest,
@@ -486,10 +613,15 @@ fn stage_chips(
     let last = layers.end == config.n_layers;
     let mut chips = Vec::with_capacity(request.tensor as usize);
     for rank in 0..request.tensor {
-        let shard = shard_of(config, request.tensor, last, stage == 0, rank, layers);
+        let mut shard = shard_of(config, request.tensor, last, stage == 0, rank, layers);
+        if request.moe.is_some() {
+            // The feed-forward blocks live on the expert chips.
+            shard.ffn_units = Span::default();
+        }
         let core_footprint = footprint(config, &shard, request.context_len)?;
+        let router_bytes = request.moe.map_or(0, |m| m.router_bytes(config));
         let footprint = Footprint {
-            weights_bytes: core_footprint.weight_bytes,
+            weights_bytes: core_footprint.weight_bytes + router_bytes,
             kv_cache_bytes: core_footprint.kv_bytes * u64::from(request.streams_per_replica),
             activation_bytes: core_footprint.scratch_bytes,
         };
@@ -752,6 +884,7 @@ mod tests {
             memory,
             draft: None,
             spares: 0,
+            moe: None,
         }
     }
 

@@ -3,7 +3,9 @@
 use ruvsim_core::{ModelConfig, OpCounts};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{FaultStats, RequestRecord, SpeculationStats, TimelineSpan, TokenRecord};
+use crate::cluster::{
+    FaultStats, MoeStats, RequestRecord, SpeculationStats, TimelineSpan, TokenRecord,
+};
 use crate::energy::EnergyResult;
 use crate::memory::{Footprint, Placement};
 use crate::plan::Plan;
@@ -60,6 +62,9 @@ pub struct RunResult {
     /// What faults did (detection, fail-over, recomputation), when the scenario has faults.
     #[serde(default)]
     pub faults: Option<FaultStats>,
+    /// Mixture-of-experts load per expert, when the plan has experts.
+    #[serde(default)]
+    pub moe: Option<MoeStats>,
 }
 
 /// The model a run used.
@@ -133,6 +138,8 @@ pub enum ChipKind {
     Target,
     /// Runs a replica's speculative draft model.
     Draft,
+    /// Holds one mixture-of-experts expert of a replica.
+    Expert,
     /// Idle until it takes over a failed chip (its work is then counted under that chip's id).
     Spare,
 }

@@ -48,11 +48,13 @@ pub enum Purpose {
     Jitter,
     /// Assumed acceptance of draft tokens in timing-fidelity speculative decoding.
     Speculation,
+    /// Expert choice of a mixture-of-experts router (weights, or timing-fidelity draws).
+    Routing,
 }
 
 impl Purpose {
     /// Every purpose, in id order.
-    pub const ALL: [Purpose; 9] = [
+    pub const ALL: [Purpose; 10] = [
         Purpose::Arrivals,
         Purpose::LinkLoss,
         Purpose::Faults,
@@ -62,6 +64,7 @@ impl Purpose {
         Purpose::SyntheticModel,
         Purpose::Jitter,
         Purpose::Speculation,
+        Purpose::Routing,
     ];
 
     /// The stable numeric id used in stream derivation.
@@ -76,6 +79,7 @@ impl Purpose {
             Purpose::SyntheticModel => 7,
             Purpose::Jitter => 8,
             Purpose::Speculation => 9,
+            Purpose::Routing => 10,
         }
     }
 }

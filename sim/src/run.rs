@@ -4,26 +4,29 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use ruvsim_core::{footprint, Model, Shard};
+use ruvsim_core::{footprint, synthetic_model, Model, Shard};
 use ruvsim_topologies::{ChipVariant, LinkKind};
 use thiserror::Error;
 
 use crate::calibration::{Calibration, CalibrationError, Variant};
 use crate::chip::{CpuSetup, KernelKind};
-use crate::cluster::{Cluster, ClusterSetup, FaultSetup, RequestRecord, SimError, Speculation};
+use crate::cluster::{
+    Cluster, ClusterSetup, ExpertModels, FaultSetup, MoeSetup, RequestRecord, SimError, Speculation,
+};
 use crate::energy::{self, EnergyError, EnergyInput};
 use crate::engine::Engine;
 use crate::link::{LinkConfig, LinkError, LinkModel};
 use crate::memory::Placement;
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
-use crate::plan::{plan, precision_name, Plan, PlanError, PlanRequest};
+use crate::plan::{plan, precision_name, MoeRequest, Plan, PlanError, PlanRequest};
 use crate::result::{
     summarise, Bottleneck, CalibrationEntry, ChipKind, ChipResult, ClusterSummary, LinkResult,
     ModelSummary, RunResult,
 };
 use crate::rng::Probability;
-use crate::scenario::SpeculativeSpec;
-use crate::scenario::{ClusterSpec, Fidelity, LoadedScenario};
+use crate::scenario::{
+    ClusterSpec, Fidelity, LoadedScenario, MoeSpec, RouterSpec, Scenario, SpeculativeSpec,
+};
 use crate::tier::Tier;
 use crate::time::{Duration, Time};
 use crate::workload::{build_requests, Arrivals, WorkloadError};
@@ -219,6 +222,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         .map(|r| r.prompt.len() as u32 + r.new_tokens)
         .max()
         .unwrap_or(1);
+    let moe = match &scenario.moe {
+        Some(spec) => Some(moe_setup(spec, scenario)?),
+        None => None,
+    };
     let speculation = match speculative {
         Some(spec) => Some(speculation_setup(spec, &prepared, &sampler, fidelity)?),
         None => None,
@@ -238,6 +245,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         memory: &cluster_spec.memory,
         draft: speculation.map(|s| s.draft),
         spares: scenario.faults.as_ref().map_or(0, |f| f.spares),
+        moe: moe.map(|m| MoeRequest {
+            experts: m.experts,
+            top_k: m.top_k,
+        }),
     })?;
 
     let model = match &prepared.bytes {
@@ -263,6 +274,7 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         seed,
         concurrency,
         speculation,
+        moe,
         faults: match &scenario.faults {
             Some(spec) => {
                 Some(FaultSetup::from_spec(spec, topology.chips()).map_err(RunError::Invalid)?)
@@ -282,7 +294,30 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         })?),
         _ => None,
     };
-    let mut cluster = Cluster::new(setup, model, draft_model, requests)?;
+    // Expert weights are synthetic whatever the model source (the scenario format says so).
+    let expert_bytes = match moe {
+        Some(m) if functional => (0..m.experts)
+            .map(|e| {
+                synthetic_model(&config, m.seed.wrapping_add(1 + u64::from(e)))
+                    .map_err(|e| RunError::Invalid(format!("moe: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    let experts = match moe {
+        Some(m) if functional => Some(ExpertModels {
+            models: expert_bytes
+                .iter()
+                .map(|bytes| {
+                    Model::parse(bytes).map_err(|e| RunError::Invalid(format!("moe: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            router: router_weights(&config, &m),
+            fixed: m.fixed,
+        }),
+        _ => None,
+    };
+    let mut cluster = Cluster::new(setup, model, draft_model, experts, requests)?;
     let mut engine = Engine::new(cluster.resources());
     cluster.prime(&mut engine)?;
     engine
@@ -307,8 +342,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         .map(|chip| {
             let kind = if chip >= plan.working_chips() {
                 ChipKind::Spare
-            } else if chip >= plan.target_chips() {
+            } else if plan.is_draft(chip) {
                 ChipKind::Draft
+            } else if plan.expert_of(chip).is_some() {
+                ChipKind::Expert
             } else {
                 ChipKind::Target
             };
@@ -420,6 +457,7 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         timeline: output.timeline,
         timeline_dropped: output.timeline_dropped,
         speculation: output.speculation,
+        moe: output.moe,
         faults: output.faults,
     })
 }
@@ -434,6 +472,52 @@ fn energy_window(requests: &[RequestRecord], last_event: Time) -> Duration {
         .unwrap_or(Time::ZERO);
     let end = requests.iter().map(|r| r.end).fold(last_event, Time::max);
     end.checked_duration_since(start).unwrap_or(Duration::ZERO)
+}
+
+/// Checks a `[moe]` table against the scenario and builds its settings.
+fn moe_setup(spec: &MoeSpec, scenario: &Scenario) -> Result<MoeSetup, RunError> {
+    let invalid = |message: String| RunError::Invalid(format!("moe.{message}"));
+    if spec.experts == 0 {
+        return Err(invalid("experts must be at least 1".into()));
+    }
+    if spec.top_k == 0 || spec.top_k > spec.experts {
+        return Err(invalid(format!(
+            "top_k = {} must be from 1 to experts = {}",
+            spec.top_k, spec.experts
+        )));
+    }
+    let p = &scenario.parallelism;
+    if p.pipeline != 1 || p.tensor != 1 || scenario.speculative.is_some() {
+        return Err(invalid(
+            "experts: mixture of experts runs with parallelism.pipeline = 1 and tensor = 1 (the \
+             coordinator chip holds attention and the router) and without [speculative]"
+                .into(),
+        ));
+    }
+    let fixed = match spec.router {
+        RouterSpec::Linear => None,
+        RouterSpec::Fixed(expert) if expert < spec.experts => Some(expert),
+        RouterSpec::Fixed(expert) => {
+            return Err(invalid(format!(
+                "router = {{ fixed = {expert} }} names no expert (valid: 0..={})",
+                spec.experts - 1
+            )))
+        }
+    };
+    Ok(MoeSetup {
+        experts: spec.experts,
+        top_k: spec.top_k,
+        fixed,
+        seed: spec.seed,
+    })
+}
+
+/// The router's synthetic int8 weights, `[layer][expert][dim]`, from the `[moe]` seed.
+fn router_weights(config: &ruvsim_core::ModelConfig, moe: &MoeSetup) -> Vec<i8> {
+    use rand_chacha::rand_core::Rng;
+    let mut stream = crate::rng::stream(moe.seed, crate::rng::Purpose::Routing, 1);
+    let count = config.n_layers as usize * moe.experts as usize * config.dim as usize;
+    (0..count).map(|_| stream.next_u32() as u8 as i8).collect()
 }
 
 /// Checks a `[speculative]` table against the run and builds its settings.
@@ -571,6 +655,19 @@ fn find_bottleneck(
                         "it runs the whole draft model ({} layers, weights in {region}), one \
                          proposal after another",
                         layers.end
+                    ),
+                ),
+                ChipKind::Expert => (
+                    format!(
+                        "chip {} (expert {} of replica {})",
+                        c.chip,
+                        plan.expert_of(c.chip).unwrap_or(0),
+                        c.replica
+                    ),
+                    c.utilisation,
+                    format!(
+                        "it holds an expert's feed-forward blocks with weights in {region}, and \
+                         the router sends it more tokens than the others"
                     ),
                 ),
                 _ => (

@@ -49,6 +49,40 @@ pub struct Scenario {
     /// Faults, their detection and fail-over.
     #[serde(default)]
     pub faults: Option<FaultSpec>,
+    /// Mixture of experts: feed-forward experts on their own chips, chosen per token by a router.
+    #[serde(default)]
+    pub moe: Option<MoeSpec>,
+}
+
+/// `[moe]`: the feed-forward block of every layer becomes `experts` experts, each on its own chip
+/// per replica; an integer router on the coordinator chooses `top_k` of them per token and layer.
+/// Expert and router weights are synthetic (from `seed`), whatever the model source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeSpec {
+    /// Experts (expert chips per replica).
+    pub experts: u32,
+    /// Experts each token visits per layer (default 1).
+    #[serde(default = "one")]
+    pub top_k: u32,
+    /// Seed of the synthetic expert and router weights.
+    #[serde(default)]
+    pub seed: u64,
+    /// How experts are chosen.
+    #[serde(default)]
+    pub router: RouterSpec,
+}
+
+/// The router: `"linear"` (an int8 linear layer on the hidden state, top-k of its outputs) or
+/// `{ fixed = E }` (always expert E, for checking what one overloaded expert does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RouterSpec {
+    /// A linear layer of synthetic int8 weights.
+    #[default]
+    Linear,
+    /// Always the given expert.
+    Fixed(u32),
 }
 
 /// `[speculative]`: a draft model proposes `k` tokens, the target verifies them in one pass.

@@ -154,6 +154,7 @@ pub fn topology_chart(result: &RunResult) -> Option<Result<String, ChartError>> 
             let role = match role(result, chip.chip) {
                 Role::Target(_) => format!("s{} r{}", chip.stage, chip.rank),
                 Role::Draft { .. } => "draft".to_string(),
+                Role::Expert { .. } => "expert".to_string(),
                 Role::Spare => "spare".to_string(),
                 Role::Unplanned => "unplanned".to_string(),
             };

@@ -481,6 +481,10 @@ impl Cluster<'_, '_> {
     /// Time for role `chip` to recompute its part of the token at `pos` (its layers).
     fn rebuild_time(&self, chip: u32, pos: u32) -> Result<Duration, SimError> {
         let plan = self.setup.plan;
+        if plan.expert_of(chip).is_some() {
+            // Experts keep no key/value cache: loading the weights is all a spare has to do.
+            return Ok(Duration::ZERO);
+        }
         let role = plan.chip(chip);
         let config = if self.is_draft_chip(chip) {
             plan.draft.as_ref().map_or(self.setup.config, |d| d.config)

@@ -19,6 +19,19 @@ struct Flight {
     partials: Vec<Partial>,
     logits: Vector,
     token: u32,
+    /// Mixture of experts: the experts chosen for the current layer.
+    experts: Vec<u32>,
+}
+
+/// Mixture-of-experts weights: one model per expert (only its feed-forward blocks are used) and
+/// the router's int8 weights, `[layer][expert][dim]`.
+pub struct ExpertModels<'m> {
+    /// The experts.
+    pub models: Vec<Model<'m>>,
+    /// The router.
+    pub router: Vec<i8>,
+    /// A fixed choice instead of the router: always this expert (and the next ones for top-k).
+    pub fixed: Option<u32>,
 }
 
 /// The real computation of every chip of a cluster.
@@ -32,6 +45,9 @@ pub struct Functional<'m> {
     flights: Vec<Option<Flight>>,
     free_flights: Vec<u32>,
     samplers: Vec<Option<Sampler>>,
+    experts: Option<(ExpertModels<'m>, Vec<OwnedWorkspace>)>,
+    /// Partial-sum slots per flight (tensor ranks, or chosen experts).
+    slots: u32,
 }
 
 impl<'m> Functional<'m> {
@@ -54,7 +70,86 @@ impl<'m> Functional<'m> {
             flights: Vec::new(),
             free_flights: Vec::new(),
             samplers: (0..streams).map(|_| None).collect(),
+            experts: None,
+            slots: plan.tensor,
         })
+    }
+
+    /// Adds the experts of a mixture-of-experts plan (`plan.moe` must be set).
+    pub fn with_experts(
+        mut self,
+        experts: ExpertModels<'m>,
+        plan: &Plan,
+    ) -> Result<Functional<'m>, SimError> {
+        let moe = plan.moe.as_ref().ok_or_else(|| {
+            SimError::Internal("experts without a mixture-of-experts plan".into())
+        })?;
+        let config = *self.model.config();
+        let workspaces = experts
+            .models
+            .iter()
+            .map(|_| OwnedWorkspace::new(&config, &moe.chip.shard, plan.context_len))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.slots = moe.request.top_k;
+        self.experts = Some((experts, workspaces));
+        Ok(self)
+    }
+
+    /// Chooses the experts of `flight`'s current layer: the router's `top_k` highest int8 scores of
+    /// the hidden state (ties: the lower expert), or the fixed choice. Adds the router's work.
+    fn route(&mut self, flight: u32, layer: u32, counts: &mut OpCounts) -> Result<(), SimError> {
+        let config = *self.model.config();
+        let dim = config.dim as usize;
+        let top_k = self.slots;
+        let Some((experts, _)) = &self.experts else {
+            return Err(SimError::Internal("routing without experts".into()));
+        };
+        let count = experts.models.len();
+        let f = self.flights[flight as usize]
+            .as_mut()
+            .ok_or_else(|| SimError::Internal(format!("token flight {flight} is not in flight")))?;
+        if let Some(first) = experts.fixed {
+            f.experts = (0..top_k).map(|i| (first + i) % count as u32).collect();
+            return Ok(());
+        }
+        let q16: Vec<i32> = match &f.hidden {
+            Vector::Q16(v) => v.clone(),
+            // f32 hidden states go to Q16.16 with a fixed rounding, then the same integer path.
+            Vector::F32(v) => v.iter().map(|&x| (x * 65536.0).round() as i32).collect(),
+        };
+        let mut q = vec![0i8; dim];
+        ruvsim_core::fixed::quantize_i8(&q16, &mut q);
+        let rows =
+            &experts.router[layer as usize * count * dim..(layer as usize + 1) * count * dim];
+        let mut scores: Vec<(i32, u32)> = rows
+            .chunks_exact(dim)
+            .enumerate()
+            .map(|(e, w)| {
+                let dot: i32 = w
+                    .iter()
+                    .zip(&q)
+                    .map(|(&a, &b)| i32::from(a) * i32::from(b))
+                    .sum();
+                (dot, e as u32)
+            })
+            .collect();
+        scores.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let chosen: Vec<u32> = scores
+            .iter()
+            .take(top_k as usize)
+            .map(|&(_, e)| e)
+            .collect();
+        *counts += super::kernel::router_counts(&config, count as u32, top_k);
+        f.experts = chosen;
+        Ok(())
+    }
+
+    /// The experts the router chose for `flight`'s current layer.
+    pub fn chosen_experts(&self, flight: u32) -> Vec<u32> {
+        self.flights
+            .get(flight as usize)
+            .and_then(Option::as_ref)
+            .map_or_else(Vec::new, |f| f.experts.clone())
     }
 
     /// Starts a request on `stream`: a fresh sampler (the key/value cache is simply overwritten
@@ -69,11 +164,12 @@ impl<'m> Functional<'m> {
         let precision = config.precision;
         let flight = Flight {
             hidden: Vector::zeros(precision, config.dim as usize),
-            partials: (0..self.tensor)
+            partials: (0..self.slots)
                 .map(|_| Partial::zeros(precision, config.dim as usize))
                 .collect(),
             logits: Vector::zeros(precision, config.vocab_size as usize),
             token,
+            experts: Vec::new(),
         };
         match self.free_flights.pop() {
             Some(id) => {
@@ -176,6 +272,78 @@ impl<'m> Functional<'m> {
                 let slice = slice_mut(&mut f.logits, vocab);
                 classify(model, &mut ws, vocab, f.hidden.as_ref(), slice, &mut counts)?;
             }
+            Kernel::MoeAttention { layer, .. } => {
+                let config = *model.config();
+                let mut ws = self.workspaces[index].workspace()?;
+                let mut partial = f.partials[0].as_mut();
+                partial.clear();
+                let heads = Span::new(0, config.n_heads);
+                attention_heads(
+                    model,
+                    &mut ws,
+                    layer,
+                    heads,
+                    pos,
+                    f.hidden.as_ref(),
+                    partial,
+                    &mut counts,
+                )?;
+                let block = ruvsim_core::Block::Attention;
+                add_partial(
+                    model,
+                    layer,
+                    block,
+                    f.hidden.as_mut(),
+                    f.partials[0].as_ref(),
+                    &mut counts,
+                )?;
+                self.route(flight, layer, &mut counts)?;
+            }
+            Kernel::Expert {
+                layer,
+                expert,
+                slot,
+            } => {
+                let config = *model.config();
+                let (experts, workspaces) = self
+                    .experts
+                    .as_mut()
+                    .ok_or_else(|| SimError::Internal("expert kernel without experts".into()))?;
+                let expert_model = &experts.models[expert as usize];
+                let mut ws = workspaces[expert as usize].workspace()?;
+                let mut partial = f.partials[slot as usize].as_mut();
+                partial.clear();
+                let units = Span::new(0, config.hidden_dim);
+                ffn_units(
+                    expert_model,
+                    &mut ws,
+                    layer,
+                    units,
+                    f.hidden.as_ref(),
+                    partial,
+                    &mut counts,
+                )?;
+            }
+            Kernel::MoeCombine { layer, top_k } => {
+                let config = *model.config();
+                let (experts, _) = self
+                    .experts
+                    .as_ref()
+                    .ok_or_else(|| SimError::Internal("combine without experts".into()))?;
+                for (slot, &expert) in f.experts.iter().enumerate() {
+                    let partial = &mut f.partials[slot];
+                    average(partial, top_k);
+                    add_partial(
+                        &experts.models[expert as usize],
+                        layer,
+                        ruvsim_core::Block::Ffn,
+                        f.hidden.as_mut(),
+                        partial.as_ref(),
+                        &mut counts,
+                    )?;
+                }
+                counts.elementwise += super::kernel::averaging_ops(&config, top_k);
+            }
             Kernel::Forward { sample } => {
                 let config = *model.config();
                 let mut ws = self.workspaces[index].workspace()?;
@@ -223,5 +391,28 @@ fn slice_mut(logits: &mut Vector, vocab: Span) -> ruvsim_core::VecMut<'_> {
     match logits {
         Vector::Q16(v) => ruvsim_core::VecMut::Q16(&mut v[range]),
         Vector::F32(v) => ruvsim_core::VecMut::F32(&mut v[range]),
+    }
+}
+
+/// Divides a partial sum by `k` (the equal weight of `k` chosen experts), rounding integer sums
+/// to the nearest, ties away from zero.
+fn average(partial: &mut Partial, k: u32) {
+    if k <= 1 {
+        return;
+    }
+    match partial {
+        Partial::Exact(values) => {
+            let k = i64::from(k);
+            for v in values.iter_mut() {
+                let half = if *v >= 0 { k / 2 } else { -(k / 2) };
+                *v = (*v + half) / k;
+            }
+        }
+        Partial::F32(values) => {
+            let inverse = 1.0 / k as f32;
+            for v in values.iter_mut() {
+                *v *= inverse;
+            }
+        }
     }
 }

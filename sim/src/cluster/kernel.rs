@@ -37,6 +37,35 @@ pub enum Kernel {
     Classify(Span),
     /// Choose the next token (last stage's leader).
     Sample,
+    /// Mixture of experts, coordinator: every attention head of `layer` added to the residual
+    /// stream, then the router over `experts` choosing `top_k` (`experts` is 0 for a fixed choice,
+    /// which computes nothing).
+    MoeAttention {
+        /// The layer.
+        layer: u32,
+        /// Experts the router scores.
+        experts: u32,
+        /// Experts it chooses.
+        top_k: u32,
+    },
+    /// Mixture of experts: expert `expert`'s feed-forward block of `layer`, into partial-sum slot
+    /// `slot` of the token.
+    Expert {
+        /// The layer.
+        layer: u32,
+        /// The expert.
+        expert: u32,
+        /// Which of the token's chosen experts this is.
+        slot: u32,
+    },
+    /// Mixture of experts, coordinator: the chosen experts' outputs, averaged, added to the
+    /// residual stream.
+    MoeCombine {
+        /// The layer.
+        layer: u32,
+        /// Experts chosen.
+        top_k: u32,
+    },
     /// The whole model on one chip for one token: embed and every layer, then (with `sample`)
     /// the classifier and the token choice. A speculative draft chip runs this.
     Forward {
@@ -74,6 +103,43 @@ impl Kernel {
             }
             Kernel::Classify(vocab) => predict(config, &Op::Classify { vocab }, pos)?,
             Kernel::Sample => predict(config, &Op::Sample(sampler), pos)?,
+            Kernel::MoeAttention {
+                layer,
+                experts,
+                top_k,
+            } => {
+                let heads = Span::new(0, config.n_heads);
+                predict(config, &Op::AttentionHeads { layer, heads }, pos)?
+                    + predict(
+                        config,
+                        &Op::AddPartial {
+                            layer,
+                            block: Block::Attention,
+                        },
+                        pos,
+                    )?
+                    + router_counts(config, experts, top_k)
+            }
+            Kernel::Expert { layer, .. } => {
+                let units = Span::new(0, config.hidden_dim);
+                predict(config, &Op::FfnUnits { layer, units }, pos)?
+            }
+            Kernel::MoeCombine { layer, top_k } => {
+                let add = predict(
+                    config,
+                    &Op::AddPartial {
+                        layer,
+                        block: Block::Ffn,
+                    },
+                    pos,
+                )?;
+                let mut counts = OpCounts::default();
+                for _ in 0..top_k {
+                    counts += add;
+                }
+                counts.elementwise += averaging_ops(config, top_k);
+                counts
+            }
             Kernel::Forward { sample } => {
                 let layers = Span::new(0, config.n_layers);
                 let mut counts = predict(config, &Op::Embed, pos)?
@@ -102,8 +168,38 @@ impl Kernel {
             Kernel::Combine { layer, block, .. } => format!("L{layer} combine {block:?}"),
             Kernel::Classify(v) => format!("classify {}..{}", v.start, v.end),
             Kernel::Sample => "sample".into(),
+            Kernel::MoeAttention { layer, .. } => format!("L{layer} attention + router"),
+            Kernel::Expert { layer, expert, .. } => format!("L{layer} expert {expert}"),
+            Kernel::MoeCombine { layer, .. } => format!("L{layer} combine experts"),
             Kernel::Forward { sample: true } => "draft token".into(),
             Kernel::Forward { sample: false } => "draft context".into(),
         }
+    }
+}
+
+/// Operation counts of the integer router: quantise the hidden state to int8, one int8 dot
+/// product of `dim` per expert, then `top_k` scans over the expert scores.
+pub fn router_counts(config: &ModelConfig, experts: u32, top_k: u32) -> OpCounts {
+    if experts == 0 {
+        // A fixed choice computes nothing.
+        return OpCounts::default();
+    }
+    let dim = u64::from(config.dim);
+    let experts = u64::from(experts);
+    OpCounts {
+        mac_i8: experts * dim,
+        elementwise: dim + experts * u64::from(top_k),
+        weight_bytes: experts * dim,
+        ..OpCounts::default()
+    }
+}
+
+/// Element-wise operations of averaging `top_k` expert outputs (one division per element and
+/// expert; none for a single expert).
+pub fn averaging_ops(config: &ModelConfig, top_k: u32) -> u64 {
+    if top_k > 1 {
+        u64::from(config.dim) * u64::from(top_k)
+    } else {
+        0
     }
 }

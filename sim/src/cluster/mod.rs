@@ -12,6 +12,7 @@
 mod faults;
 mod functional;
 mod kernel;
+mod moe;
 mod speculative;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -27,8 +28,11 @@ use thiserror::Error;
 
 use faults::Faults;
 pub use faults::{FaultSetup, FaultStats, ScheduledFault};
+pub use functional::ExpertModels;
 pub use functional::Functional;
 pub use kernel::Kernel;
+use moe::{MoeQueue, MoeToken};
+pub use moe::{MoeSetup, MoeStats};
 use speculative::{assumed_acceptance, measured_acceptance, Round};
 pub use speculative::{Speculation, SpeculationStats};
 
@@ -267,6 +271,8 @@ pub struct ClusterSetup<'a> {
     pub speculation: Option<Speculation>,
     /// Faults and fail-over.
     pub faults: Option<FaultSetup>,
+    /// Mixture of experts, when the plan has expert chips.
+    pub moe: Option<MoeSetup>,
 }
 
 /// The simulated cluster.
@@ -276,6 +282,11 @@ pub struct Cluster<'a, 'm> {
     draft: Option<Functional<'m>>,
     speculation_stats: Option<SpeculationStats>,
     faults: Option<Faults>,
+    moe_stats: Option<MoeStats>,
+    moe_queues: Vec<MoeQueue>,
+    moe_busy: Vec<bool>,
+    moe_tokens: Vec<Option<MoeToken>>,
+    routing_rng: ChaCha8Rng,
     chips: u32,
     requests: Vec<Request>,
     records: Vec<Option<RequestRecord>>,
@@ -316,6 +327,8 @@ pub struct ClusterOutput {
     pub speculation: Option<SpeculationStats>,
     /// What faults did, when the scenario has any.
     pub faults: Option<FaultStats>,
+    /// Expert load, when the plan has experts.
+    pub moe: Option<MoeStats>,
 }
 
 impl<'a, 'm> Cluster<'a, 'm> {
@@ -325,14 +338,23 @@ impl<'a, 'm> Cluster<'a, 'm> {
         setup: ClusterSetup<'a>,
         model: Option<Model<'m>>,
         draft_model: Option<Model<'m>>,
+        experts: Option<ExpertModels<'m>>,
         requests: Vec<Request>,
     ) -> Result<Cluster<'a, 'm>, SimError> {
         let plan = setup.plan;
         let chips = setup.topology.chips();
-        let functional = match model {
-            Some(model) => Some(Functional::new(model, plan)?),
-            None => None,
+        let functional = match (model, experts) {
+            (Some(model), Some(experts)) => {
+                Some(Functional::new(model, plan)?.with_experts(experts, plan)?)
+            }
+            (Some(model), None) => Some(Functional::new(model, plan)?),
+            (None, _) => None,
         };
+        if setup.moe.is_some() != plan.moe.is_some() {
+            return Err(SimError::Internal(
+                "experts need expert chips in the plan, and expert chips need experts".into(),
+            ));
+        }
         if setup.speculation.is_some() != plan.draft.is_some() {
             return Err(SimError::Internal(
                 "speculation needs a draft chip in the plan, and a draft chip needs speculation"
@@ -379,11 +401,27 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 plan.replicas,
             )
         });
+        let moe_stats = setup.moe.map(|m| MoeStats {
+            experts: m.experts,
+            top_k: m.top_k,
+            routing: match (m.fixed, functional.is_some()) {
+                (Some(_), _) => "fixed".into(),
+                (None, true) => "router".into(),
+                (None, false) => "uniform draws (timing fidelity: no model runs)".into(),
+            },
+            visits: vec![0; m.experts as usize],
+        });
+        let stream_total = (plan.replicas * plan.streams_per_replica) as usize;
         Ok(Cluster {
             functional,
             draft,
             speculation_stats,
             faults,
+            moe_stats,
+            moe_queues: vec![MoeQueue::default(); stream_total],
+            moe_busy: vec![false; stream_total],
+            moe_tokens: vec![None; stream_total],
+            routing_rng: rng::stream(setup.seed, Purpose::Routing, 0),
             chips,
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
@@ -392,7 +430,10 @@ impl<'a, 'm> Cluster<'a, 'm> {
             pending: VecDeque::new(),
             next_request: 0,
             streams,
-            order: vec![None; (stream_count * (plan.chips_per_replica() + 1)) as usize],
+            order: vec![
+                None;
+                (stream_count * (plan.chips_per_replica() + 1 + plan.experts())) as usize
+            ],
             link_rngs: BTreeMap::new(),
             link_bytes: vec![0; link_resources as usize],
             link_messages: vec![0; link_resources as usize],
@@ -576,7 +617,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
 
     /// Whether `chip` is a speculative draft chip.
     fn is_draft_chip(&self, chip: u32) -> bool {
-        self.setup.plan.draft.is_some() && chip >= self.setup.plan.target_chips()
+        self.setup.plan.is_draft(chip)
     }
 
     fn leader(&self, replica: u32, stage: u32) -> u32 {
@@ -593,6 +634,9 @@ impl<'a, 'm> Cluster<'a, 'm> {
         sample: bool,
         after: &[TaskRef],
     ) -> Result<(), SimError> {
+        if self.setup.moe.is_some() {
+            return self.schedule_moe_token(engine, stream, pos, token, sample, after);
+        }
         let plan = self.setup.plan;
         let config = self.setup.config;
         let replica = self.streams[stream as usize].replica;
@@ -691,13 +735,14 @@ impl<'a, 'm> Cluster<'a, 'm> {
         last: bool,
         after: &[TaskRef],
     ) -> Result<TaskRef, SimError> {
-        let per_replica = self.setup.plan.chips_per_replica();
-        let local = if self.is_draft_chip(chip) {
-            per_replica
-        } else {
-            chip % per_replica
+        let plan = self.setup.plan;
+        let per_replica = plan.chips_per_replica();
+        let local = match plan.expert_of(chip) {
+            Some(expert) => per_replica + 1 + expert,
+            None if plan.is_draft(chip) => per_replica,
+            None => chip % per_replica,
         };
-        let slot = (ctx.stream * (per_replica + 1) + local) as usize;
+        let slot = (ctx.stream * (per_replica + 1 + plan.experts()) + local) as usize;
         let mut deps: Vec<TaskRef> = after.to_vec();
         deps.extend(self.order[slot]);
         let work = Work::Compute {
@@ -1276,6 +1321,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             timeline: self.timeline,
             timeline_dropped: self.timeline_dropped,
             speculation: self.speculation_stats,
+            moe: self.moe_stats,
             faults: fault_stats,
         })
     }
@@ -1311,6 +1357,16 @@ impl Process for Cluster<'_, '_> {
                 kernel,
                 ..
             } => self.token_done(engine, stream, pos, flight, kernel == Kernel::Sample, now)?,
+            Work::Compute {
+                stream,
+                kernel: Kernel::MoeAttention { layer, .. },
+                ..
+            } => self.moe_routed(engine, stream, layer)?,
+            Work::Compute {
+                stream,
+                kernel: Kernel::MoeCombine { layer, .. },
+                ..
+            } => self.moe_combined(engine, stream, layer, now)?,
             Work::Compute {
                 stream,
                 flight,

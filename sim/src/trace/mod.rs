@@ -99,7 +99,8 @@ fn list(issues: &[LineIssue]) -> String {
 
 /// The trace phase a simulated compute kernel corresponds to (the two vocabularies describe the
 /// same partitioned operations of the core). `None` for a speculative draft's whole forward pass,
-/// which firmware traces as its separate phases.
+/// which firmware traces as its separate phases, and for the mixture-of-experts kernels, which the
+/// trace format has no phases for yet.
 pub fn phase_of(kernel: &Kernel) -> Option<Phase> {
     Some(match *kernel {
         Kernel::Embed => Phase::Embed,
@@ -117,7 +118,10 @@ pub fn phase_of(kernel: &Kernel) -> Option<Phase> {
         },
         Kernel::Classify(vocab) => Phase::Classify(vocab),
         Kernel::Sample => Phase::Sample,
-        Kernel::Forward { .. } => return None,
+        Kernel::Forward { .. }
+        | Kernel::MoeAttention { .. }
+        | Kernel::Expert { .. }
+        | Kernel::MoeCombine { .. } => return None,
     })
 }
 
