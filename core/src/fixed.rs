@@ -90,19 +90,26 @@ const fn exp2_neg_table() -> [u32; 257] {
 
 /// 2^(-z) in Q30 for `z >= 0` in Q16: the integer part of `z` is a shift, the fraction is a
 /// 257-entry table with linear interpolation (relative error below 1e-6).
+///
+/// Branch-free, since softmax feeds it data-dependent arguments: the shift rounds half up as
+/// `(2 v + 2^w) >> (w + 1)`, which is `v` for `w = 0` and `round_shift(v, w)` otherwise, and is 0
+/// for every `w > 30` (`v <= 2^30`), so capping `w` at 62 keeps the shifts in range and needs no
+/// separate test for large arguments.
 #[inline(always)]
 pub fn exp2_neg_q30(z_q16: u64) -> u32 {
-    let whole = z_q16 >> 16;
-    if whole > 40 {
-        return 0;
-    }
-    let frac = (z_q16 & 0xFFFF) as u32;
+    let whole = (z_q16 >> 16).min(62);
+    let value = u64::from(exp2_neg_frac_q30((z_q16 & 0xFFFF) as u32));
+    ((2 * value + (1 << whole)) >> (whole + 1)) as u32
+}
+
+/// 2^(-f) in Q30 for a Q16 fraction `f < 1`: table entries `f >> 8` and the next, interpolated.
+#[inline(always)]
+fn exp2_neg_frac_q30(frac: u32) -> u32 {
     let index = (frac >> 8) as usize;
     let t = frac & 0xFF;
     let a = EXP2_NEG_TABLE[index];
     let b = EXP2_NEG_TABLE[index + 1];
-    let value = a - (((a - b) * t + 128) >> 8);
-    round_shift_i64(i64::from(value), whole as u32) as u32
+    a - (((a - b) * t + 128) >> 8)
 }
 
 /// The logistic function of a Q16.16 argument, in Q30: `1 / (1 + e^-x)`.
@@ -176,6 +183,27 @@ mod tests {
         }
         assert_eq!(exp2_neg_q30(0), 1 << 30);
         assert_eq!(exp2_neg_q30(64 << 16), 0);
+    }
+
+    #[test]
+    fn exp2_shift_equals_rounded_shift_with_cutoff() {
+        // The definition the branch-free form must reproduce: 0 beyond a shift of 40, else the
+        // interpolated value shifted right rounding half up.
+        let reference = |z: u64| -> u32 {
+            let whole = z >> 16;
+            if whole > 40 {
+                return 0;
+            }
+            let value = exp2_neg_frac_q30((z & 0xFFFF) as u32);
+            round_shift_i64(i64::from(value), whole as u32) as u32
+        };
+        for whole in (0..70u64).chain([1 << 20, 1 << 47]) {
+            for frac in (0..0x1_0000u64).step_by(61).chain([0xFFFF]) {
+                let z = (whole << 16) | frac;
+                assert_eq!(exp2_neg_q30(z), reference(z), "z={z:#x}");
+            }
+        }
+        assert_eq!(exp2_neg_q30(u64::MAX), 0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use core::ops::Range;
 
 use crate::config::Precision;
 use crate::error::ExecError;
-use crate::fixed::{round_shift_i128, ACT_FRAC, STEP_FRAC};
+use crate::fixed::{round_shift_i128, round_shift_i64, ACT_FRAC, STEP_FRAC};
 use crate::format::{DType, SCALE_BYTES};
 use crate::model::MatrixRef;
 use crate::ops::OpCounts;
@@ -205,7 +205,8 @@ impl RowDot for BinaryRows<'_> {
 }
 
 /// Converts `acc * step` (an exact product of a dot product and an activation step) to Q16.16
-/// with a row's scale multiplier.
+/// with a row's scale multiplier. Products below 2^62 in magnitude (every one a real model makes)
+/// are rounded in `i64`, larger ones in `i128`: the same exact value either way.
 #[inline(always)]
 pub(crate) fn requantize(
     scaled: i64,
@@ -213,11 +214,19 @@ pub(crate) fn requantize(
     scale_shift: u32,
     stage: &'static str,
 ) -> Result<i32, ExecError> {
-    let value = round_shift_i128(
-        i128::from(scaled) * i128::from(multiplier),
-        scale_shift + STEP_FRAC - ACT_FRAC,
-    );
-    i32::try_from(value).map_err(|_| ExecError::Overflow { stage })
+    let shift = scale_shift + STEP_FRAC - ACT_FRAC;
+    let value = match scaled.checked_mul(i64::from(multiplier)) {
+        // The rounding term is at most 2^61, so adding it cannot overflow.
+        Some(product) if shift < 63 && product.unsigned_abs() < 1 << 62 => {
+            i32::try_from(round_shift_i64(product, shift)).ok()
+        }
+        _ => i32::try_from(round_shift_i128(
+            i128::from(scaled) * i128::from(multiplier),
+            shift,
+        ))
+        .ok(),
+    };
+    value.ok_or(ExecError::Overflow { stage })
 }
 
 /// Q16.16 outputs of `rows` over all columns: `out[i] = W[rows.start + i] . x * step`, scaled.

@@ -105,7 +105,9 @@ impl core::fmt::Debug for MatrixRef<'_> {
 
 #[inline]
 fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+    // One bounds check for the four bytes lets them load as one word.
+    let word = &bytes[at..at + 4];
+    u32::from_le_bytes([word[0], word[1], word[2], word[3]])
 }
 
 fn read_u64(bytes: &[u8], at: usize) -> u64 {
