@@ -67,6 +67,8 @@ pub enum Rule {
     Tensor,
     /// A run with speculative decoding (a draft chip per replica).
     Speculative,
+    /// A run with mixture-of-experts expert chips.
+    Moe,
     /// Any cluster of exactly this many chips.
     Chips(u32),
 }
@@ -290,6 +292,15 @@ pub static CLAIMS: &[Claim] = &[
         (2.5, 2.5),
         (README, MODES, UNLABELLED),
         Rule::Speculative,
+    ),
+    claim(
+        "moe-4.5x",
+        "5-chip mixture of experts",
+        5,
+        Quantity::Speedup,
+        (4.5, 4.5),
+        (README, MODES, UNLABELLED),
+        Rule::Moe,
     ),
     claim(
         "combined-48x",
@@ -523,6 +534,10 @@ impl Rule {
             Rule::Speculative => plan.draft.is_none().then(|| {
                 "a speculative-decoding claim; this run does not use speculative decoding".into()
             }),
+            Rule::Moe => plan
+                .moe
+                .is_none()
+                .then(|| "a mixture-of-experts claim; this run has no expert chips".into()),
             Rule::Chips(n) => (chips != n).then(|| {
                 format!(
                     "a claim for {} chips; this run has {}",
