@@ -256,15 +256,59 @@ fn encode_with_draft(
     Ok((bytes, draft))
 }
 
+/// A draft model read from its own file; it must share the target's vocabulary.
+fn draft_file(
+    path: &str,
+    target: &ModelConfig,
+    model_dir: Option<&Path>,
+    scenario_dir: &Path,
+) -> Result<PreparedDraft, ModelError> {
+    let file = resolve(path, model_dir, scenario_dir)?;
+    let bytes = read(&file)?;
+    let config = *Model::parse(&bytes)
+        .map_err(|e| ModelError::Format {
+            file: file.display().to_string(),
+            reason: e.to_string(),
+        })?
+        .config();
+    if config.vocab_size != target.vocab_size {
+        return Err(ModelError::Draft(format!(
+            "path = \"{path}\" has a vocabulary of {} tokens, the target {}: a draft must propose \
+             the target's tokens",
+            config.vocab_size, target.vocab_size
+        )));
+    }
+    Ok(PreparedDraft {
+        config,
+        bytes: Some(bytes),
+    })
+}
+
 /// Prepares the model of a scenario (and its speculative draft, when `draft` is given);
 /// `weights_needed` is false in timing fidelity.
 pub fn prepare(
     spec: &ModelSpec,
-    draft: Option<&DraftSpec>,
+    draft_spec: Option<&DraftSpec>,
     weights_needed: bool,
     model_dir: Option<&Path>,
     scenario_dir: &Path,
 ) -> Result<PreparedModel, ModelError> {
+    if let Some(DraftSpec {
+        path: Some(_),
+        layers,
+        precision,
+    }) = draft_spec
+    {
+        if layers.is_some() || precision.is_some() {
+            return Err(ModelError::Draft(
+                "give either path (a draft model of its own) or layers/precision (a draft \
+                 derived from the target), not both"
+                    .into(),
+            ));
+        }
+    }
+    // A draft derived from the target's weights; a draft file is read after the target.
+    let draft = draft_spec.filter(|d| d.path.is_none());
     let (config, bytes, tokenizer_file, source, synthetic, prepared_draft) = match spec {
         ModelSpec::Synthetic {
             shape,
@@ -344,6 +388,10 @@ pub fn prepare(
                 prepared_draft,
             )
         }
+    };
+    let prepared_draft = match draft_spec.and_then(|d| d.path.as_ref()) {
+        Some(path) => Some(draft_file(path, &config, model_dir, scenario_dir)?),
+        None => prepared_draft,
     };
     let tokenizer = match tokenizer_file {
         Some(name) => {

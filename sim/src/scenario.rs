@@ -203,8 +203,9 @@ pub enum FaultEvent {
     },
 }
 
-/// The draft: the target's own weights, with fewer layers and/or a lower precision.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The draft: the target's own weights with fewer layers and/or a lower precision, or a model
+/// file of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DraftSpec {
     /// Keep the first `layers` layers (default: all).
@@ -213,6 +214,10 @@ pub struct DraftSpec {
     /// Precision of the draft (default: the target's).
     #[serde(default)]
     pub precision: Option<Precision>,
+    /// A draft model of its own in the ruvsim format (any shape with the target's vocabulary),
+    /// instead of one derived from the target; resolved like `model.path`.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// `[scenario]`: what the scenario is called and how it is run.

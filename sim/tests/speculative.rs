@@ -155,3 +155,53 @@ precision = "int8""#;
         "an int4 copy of the weights agrees with int8 often"
     );
 }
+
+#[test]
+fn a_draft_that_always_disagrees_is_never_accepted_and_costs_time() {
+    // The draft is the target with its classifier negated: its choice is the target's least
+    // likely token, so no proposal can ever be accepted.
+    let config = ruvsim_core::ModelConfig {
+        dim: 64,
+        hidden_dim: 128,
+        n_layers: 4,
+        n_heads: 4,
+        n_kv_heads: 2,
+        vocab_size: 256,
+        seq_len: 128,
+        shared_classifier: false,
+        precision: ruvsim_core::Precision::Int8,
+        attention: ruvsim_core::AttentionPattern::Full,
+    };
+    let mut weights = ruvsim_core::synthetic_weights(&config, 3).unwrap();
+    if let Some(classifier) = weights.wcls.as_mut() {
+        classifier.iter_mut().for_each(|w| *w = -*w);
+    }
+    let dir = std::env::temp_dir().join(format!("ruvsim-contrary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("contrary.ruvm"),
+        ruvsim_core::encode_model(&config, &weights).unwrap(),
+    )
+    .unwrap();
+    let mut contrary = scenario(
+        SYNTHETIC,
+        "[speculative]\nk = 3\ndraft = { path = \"contrary.ruvm\" }",
+        5,
+        4,
+    );
+    contrary.dir = dir;
+    let result = run(&contrary, Fidelity::Functional);
+    let stats = result.speculation.unwrap();
+    assert_eq!(stats.accepted, 0, "{stats:?}");
+    assert_eq!(stats.tokens_per_round(), 1.0);
+    let plain = run(&scenario(SYNTHETIC, "", 4, 4), Fidelity::Functional);
+    assert_eq!(
+        tokens(&plain),
+        tokens(&result),
+        "the target's tokens all the same"
+    );
+    assert!(
+        result.summary.throughput_tok_s < plain.summary.throughput_tok_s,
+        "every rejected round costs a draft pass and a wider verification"
+    );
+}
