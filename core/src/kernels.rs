@@ -8,7 +8,7 @@ use core::ops::Range;
 
 use crate::config::Precision;
 use crate::error::ExecError;
-use crate::fixed::{round_shift_i128, round_shift_i64, ACT_FRAC, STEP_FRAC};
+use crate::fixed::{round_shift_i128, ACT_FRAC, STEP_FRAC};
 use crate::format::{DType, SCALE_BYTES};
 use crate::model::MatrixRef;
 use crate::ops::OpCounts;
@@ -66,17 +66,16 @@ fn le_word(bytes: &[u8], index: usize) -> u32 {
 pub(crate) fn dot_lanes<W: Copy>(weights: &[W], x: &[i8], to_i16: impl Fn(W) -> i16) -> i32 {
     const LANES: usize = 8;
     let mut lanes = [0i32; LANES];
-    let mut weight_chunks = weights.chunks_exact(LANES);
-    let mut x_chunks = x.chunks_exact(LANES);
-    for (w, a) in (&mut weight_chunks).zip(&mut x_chunks) {
+    let (weight_chunks, weight_rest) = weights.as_chunks::<LANES>();
+    let (x_chunks, x_rest) = x.as_chunks::<LANES>();
+    for (w, a) in weight_chunks.iter().zip(x_chunks) {
         for i in 0..LANES {
             lanes[i] += i32::from(to_i16(w[i]) * i16::from(a[i]));
         }
     }
-    let tail: i32 = weight_chunks
-        .remainder()
+    let tail: i32 = weight_rest
         .iter()
-        .zip(x_chunks.remainder())
+        .zip(x_rest)
         .map(|(&w, &a)| i32::from(to_i16(w) * i16::from(a)))
         .sum();
     lanes.iter().sum::<i32>() + tail
@@ -205,8 +204,7 @@ impl RowDot for BinaryRows<'_> {
 }
 
 /// Converts `acc * step` (an exact product of a dot product and an activation step) to Q16.16
-/// with a row's scale multiplier. Products below 2^62 in magnitude (every one a real model makes)
-/// are rounded in `i64`, larger ones in `i128`: the same exact value either way.
+/// with a row's scale multiplier.
 #[inline(always)]
 pub(crate) fn requantize(
     scaled: i64,
@@ -214,19 +212,11 @@ pub(crate) fn requantize(
     scale_shift: u32,
     stage: &'static str,
 ) -> Result<i32, ExecError> {
-    let shift = scale_shift + STEP_FRAC - ACT_FRAC;
-    let value = match scaled.checked_mul(i64::from(multiplier)) {
-        // The rounding term is at most 2^61, so adding it cannot overflow.
-        Some(product) if shift < 63 && product.unsigned_abs() < 1 << 62 => {
-            i32::try_from(round_shift_i64(product, shift)).ok()
-        }
-        _ => i32::try_from(round_shift_i128(
-            i128::from(scaled) * i128::from(multiplier),
-            shift,
-        ))
-        .ok(),
-    };
-    value.ok_or(ExecError::Overflow { stage })
+    let value = round_shift_i128(
+        i128::from(scaled) * i128::from(multiplier),
+        scale_shift + STEP_FRAC - ACT_FRAC,
+    );
+    i32::try_from(value).map_err(|_| ExecError::Overflow { stage })
 }
 
 /// Q16.16 outputs of `rows` over all columns: `out[i] = W[rows.start + i] . x * step`, scaled.
