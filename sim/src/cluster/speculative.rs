@@ -12,7 +12,10 @@ use rand_chacha::ChaCha8Rng;
 use ruvsim_core::ModelConfig;
 use serde::{Deserialize, Serialize};
 
+use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work};
+use crate::engine::Engine;
 use crate::rng::{bernoulli, Probability};
+use crate::time::Time;
 
 /// Speculative decoding settings of a run.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +105,176 @@ impl SpeculationStats {
         } else {
             self.emitted as f64 / self.rounds as f64
         }
+    }
+}
+
+impl Cluster<'_, '_> {
+    /// Adds a draft-model forward pass for `stream`'s token `token` at `pos` on its draft chip.
+    pub(super) fn draft_task(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        token: u32,
+        sample: bool,
+        after: &[TaskRef],
+    ) -> Result<TaskRef, SimError> {
+        let replica = self.streams[stream as usize].replica;
+        let chip = self
+            .setup
+            .plan
+            .draft_chip(replica)
+            .ok_or_else(|| SimError::Internal("draft task without a draft chip".into()))?;
+        let flight = match self.draft.as_mut() {
+            Some(draft) => draft.new_flight(token),
+            None => 0,
+        };
+        let ctx = TokenGraph {
+            stream,
+            pos,
+            flight,
+        };
+        self.compute(engine, &ctx, chip, Kernel::Forward { sample }, false, after)
+    }
+
+    /// Starts a speculative round: the draft proposes after token `last` at position `pos`.
+    pub(super) fn start_round(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        last: u32,
+        after: &[TaskRef],
+    ) -> Result<(), SimError> {
+        let mut after = after.to_vec();
+        if let Some(token) = self.streams[stream as usize].draft_catch_up.take() {
+            // Every proposal was accepted last round: the draft has not yet seen its own last one.
+            after = vec![self.draft_task(engine, stream, pos - 1, token, false, &after)?];
+        }
+        // Proposing more than the request still needs would only be thrown away.
+        let state = &self.streams[stream as usize];
+        let remaining = state
+            .request
+            .map_or(0, |id| self.requests[id as usize].new_tokens)
+            .saturating_sub(state.generated);
+        let k = self
+            .setup
+            .speculation
+            .map_or(0, |s| s.k)
+            .min(remaining.saturating_sub(1));
+        self.streams[stream as usize].round = Some(Round {
+            k,
+            pos,
+            last,
+            ..Round::default()
+        });
+        if k == 0 {
+            return self.verify_round(engine, stream, &after);
+        }
+        self.draft_task(engine, stream, pos, last, true, &after)?;
+        Ok(())
+    }
+
+    /// A draft step of `stream` finished: propose the next, or send the proposals to verify.
+    pub(super) fn draft_step_done(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+    ) -> Result<(), SimError> {
+        let Some(round) = self.streams[stream as usize].round.as_mut() else {
+            return Ok(());
+        };
+        round.drafted += 1;
+        let round = round.clone();
+        if round.drafted < round.k {
+            let input = round.proposals.last().copied().unwrap_or(0);
+            self.draft_task(engine, stream, round.pos + round.drafted, input, true, &[])?;
+            return Ok(());
+        }
+        let replica = self.streams[stream as usize].replica;
+        let draft_chip = self
+            .setup
+            .plan
+            .draft_chip(replica)
+            .ok_or_else(|| SimError::Internal("round without a draft chip".into()))?;
+        let first_leader = self.leader(replica, 0);
+        let bytes = 4 * round.k;
+        let after = self.send_marked(engine, stream, draft_chip, first_leader, bytes, &[], None)?;
+        self.verify_round(engine, stream, &after)
+    }
+
+    /// The target runs the round's `k + 1` positions through its pipeline.
+    pub(super) fn verify_round(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        after: &[TaskRef],
+    ) -> Result<(), SimError> {
+        let round = self.streams[stream as usize]
+            .round
+            .clone()
+            .ok_or_else(|| SimError::Internal(format!("stream {stream} has no round")))?;
+        for (i, token) in round.verify_inputs().into_iter().enumerate() {
+            let pos = round.pos + i as u32;
+            self.schedule_token(engine, stream, pos, token, true, after)?;
+        }
+        Ok(())
+    }
+
+    /// Every verification position of `stream`'s round is done: accept, emit, go on.
+    pub(super) fn resolve_round(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        let speculation = self
+            .setup
+            .speculation
+            .ok_or_else(|| SimError::Internal("round without speculation".into()))?;
+        let state = &mut self.streams[stream as usize];
+        let round = state
+            .round
+            .take()
+            .ok_or_else(|| SimError::Internal(format!("stream {stream} has no round")))?;
+        let k = round.k;
+        let accepted = match (speculation.acceptance, state.acceptance_rng.as_mut()) {
+            (Some(p), Some(rng)) => assumed_acceptance(k, p, rng),
+            _ => measured_acceptance(&round.proposals, &state.chosen),
+        };
+        // The draft's context misses its own last proposal only when every proposal stood.
+        state.draft_catch_up =
+            (k > 0 && accepted == k).then(|| round.proposals.last().copied().unwrap_or(0));
+        let remaining = self.requests[state.request.unwrap_or(0) as usize]
+            .new_tokens
+            .saturating_sub(state.generated);
+        let emitted = (accepted + 1).min(remaining);
+        if let Some(stats) = self.speculation_stats.as_mut() {
+            stats.rounds += 1;
+            stats.proposed += u64::from(k);
+            stats.accepted += u64::from(accepted);
+            stats.emitted += u64::from(emitted);
+        }
+        if self.emit(engine, stream, emitted, round.pos, now)? {
+            return Ok(());
+        }
+        let next = self.streams[stream as usize].chosen_last.unwrap_or(0);
+        let replica = self.streams[stream as usize].replica;
+        let plan = self.setup.plan;
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        let draft_chip = plan
+            .draft_chip(replica)
+            .ok_or_else(|| SimError::Internal("round without a draft chip".into()))?;
+        let after = self.send_marked(
+            engine,
+            stream,
+            last_leader,
+            draft_chip,
+            4 * emitted,
+            &[],
+            None,
+        )?;
+        self.start_round(engine, stream, round.pos + emitted, next, &after)
     }
 }
 

@@ -1,0 +1,110 @@
+//! What a cluster run records: requests, generated tokens, timeline spans, and the totals it
+//! hands back.
+
+use ruvsim_core::OpCounts;
+use serde::{Deserialize, Serialize};
+
+use super::{FaultStats, Kernel, MoeStats, SpeculationStats};
+use crate::time::{Duration, Time};
+
+/// How a request ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every requested token was generated.
+    Completed,
+    /// The request stopped early.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What happened to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Request id.
+    pub id: u32,
+    /// When it arrived (closed loop: when its client issued it).
+    pub arrival: Time,
+    /// When a stream took it.
+    pub start: Time,
+    /// When its first token was chosen.
+    pub first_token: Option<Time>,
+    /// When it ended.
+    pub end: Time,
+    /// Replica that served it.
+    pub replica: u32,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub generated: u32,
+    /// Generated token ids (functional fidelity only).
+    pub tokens: Vec<u32>,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// One generated token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Request id.
+    pub request: u32,
+    /// Index among the request's generated tokens.
+    pub index: u32,
+    /// Context position of the input that produced it.
+    pub pos: u32,
+    /// Pipeline stages it passed.
+    pub stages: u32,
+    /// When its computation could begin (request start, or the previous token's choice).
+    pub start: Time,
+    /// When it was chosen.
+    pub end: Time,
+}
+
+/// A span on the timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineSpan {
+    /// Engine resource (chips first, then links).
+    pub resource: u32,
+    /// Start.
+    pub start: Time,
+    /// Duration.
+    pub duration: Duration,
+    /// Stream.
+    pub stream: u32,
+    /// Compute kernel, or `None` for a transfer.
+    pub kernel: Option<Kernel>,
+    /// Transfer bytes (0 for compute).
+    pub bytes: u32,
+    /// Context position of the token a compute span works on (`None` for a transfer).
+    #[serde(default)]
+    pub pos: Option<u32>,
+    /// Sending and receiving chip of a transfer hop (`None` for compute).
+    #[serde(default)]
+    pub hop: Option<[u32; 2]>,
+}
+
+/// Everything a cluster run produced.
+pub struct ClusterOutput {
+    /// Requests in id order.
+    pub requests: Vec<RequestRecord>,
+    /// Generated tokens in the order they were chosen.
+    pub tokens: Vec<TokenRecord>,
+    /// Bytes carried per link resource.
+    pub link_bytes: Vec<u64>,
+    /// Messages (hops) per link resource.
+    pub link_messages: Vec<u64>,
+    /// Operation counts per chip.
+    pub chip_counts: Vec<OpCounts>,
+    /// Recorded timeline spans.
+    pub timeline: Vec<TimelineSpan>,
+    /// Spans not recorded because of the limit.
+    pub timeline_dropped: u64,
+    /// Speculative decoding totals, when speculation ran.
+    pub speculation: Option<SpeculationStats>,
+    /// What faults did, when the scenario has any.
+    pub faults: Option<FaultStats>,
+    /// Expert load, when the plan has experts.
+    pub moe: Option<MoeStats>,
+}

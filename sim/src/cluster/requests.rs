@@ -1,0 +1,321 @@
+//! The life of a request: it waits for a free stream, its prompt enters the cluster, each chosen
+//! token is recorded and delivered (to the gateway, when there is one), and the request ends
+//! completed or failed with its cause; in a closed loop its client then sends the next one.
+
+use std::sync::atomic::Ordering;
+
+use rand_chacha::rand_core::Rng;
+
+use super::{
+    Cluster, Outcome, RequestRecord, SimError, Stream, Timer, TokenGraph, TokenRecord, Work,
+};
+use crate::engine::Engine;
+use crate::rng::{self, Purpose};
+use crate::time::Time;
+
+impl Cluster<'_, '_> {
+    /// Closed loop: the next client request enters the queue at `now`.
+    pub(super) fn issue_next(&mut self, now: Time) {
+        if (self.next_request as usize) < self.requests.len() {
+            let id = self.next_request;
+            self.next_request += 1;
+            self.requests[id as usize].arrival = Some(now);
+            self.pending.push_back(id);
+        }
+    }
+
+    /// Gives waiting requests to free streams: the replica with most free streams first.
+    pub(super) fn dispatch(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        now: Time,
+    ) -> Result<(), SimError> {
+        self.fail_unservable(now)?;
+        while let Some(&id) = self.pending.front() {
+            let Some(stream) = self.free_stream() else {
+                break;
+            };
+            self.pending.pop_front();
+            self.admit(engine, id, stream, now)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn free_stream(&self) -> Option<u32> {
+        let per = self.setup.plan.streams_per_replica as usize;
+        self.streams
+            .chunks(per)
+            .enumerate()
+            .map(|(replica, streams)| {
+                let free = if self.replica_alive(replica) {
+                    streams.iter().filter(|s| s.request.is_none()).count()
+                } else {
+                    0
+                };
+                (free, std::cmp::Reverse(replica))
+            })
+            .filter(|&(free, _)| free > 0)
+            .max()
+            .and_then(|(_, std::cmp::Reverse(replica))| {
+                let base = replica * per;
+                (base..base + per)
+                    .find(|&s| self.streams[s].request.is_none())
+                    .map(|s| s as u32)
+            })
+    }
+
+    /// Starts request `id` on `stream`: its whole prompt enters the pipeline.
+    pub(super) fn admit(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        id: u32,
+        stream: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        let request = self.requests[id as usize].clone();
+        let replica = self.streams[stream as usize].replica;
+        self.streams[stream as usize] = Stream {
+            replica,
+            request: Some(id),
+            token_start: now,
+            acceptance_rng: self
+                .setup
+                .speculation
+                .and_then(|s| s.acceptance)
+                .map(|_| rng::stream(self.setup.seed, Purpose::Speculation, u64::from(id))),
+            ..Stream::default()
+        };
+        self.records[id as usize] = Some(RequestRecord {
+            id,
+            arrival: request.arrival.unwrap_or(now),
+            start: now,
+            first_token: None,
+            end: now,
+            replica,
+            prompt_tokens: request.prompt.len() as u32,
+            generated: 0,
+            tokens: Vec::new(),
+            outcome: Outcome::Completed,
+        });
+        if let Some(functional) = self.functional.as_mut() {
+            let seed = rng::stream(self.setup.seed, Purpose::Sampling, u64::from(id)).next_u64();
+            functional.start_request(stream, self.setup.sampler, seed);
+        }
+        if let Some(draft) = self.draft.as_mut() {
+            draft.start_request(stream, self.setup.sampler, 0);
+        }
+        let uploaded = match self.setup.gateway {
+            Some(gateway) => {
+                let bytes = 4 * request.prompt.len() as u32;
+                let first = self.leader(replica, 0);
+                self.send_marked(engine, stream, gateway, first, bytes, &[], None)?
+            }
+            None => Vec::new(),
+        };
+        let last = request.prompt.len() - 1;
+        for (pos, &token) in request.prompt.iter().enumerate() {
+            self.schedule_token(engine, stream, pos as u32, token, pos == last, &uploaded)?;
+        }
+        if let Some(draft_chip) = self.setup.plan.draft_chip(replica) {
+            // The draft takes the prompt into its own context, next to the target's prefill.
+            let first = self.leader(replica, 0);
+            let bytes = 4 * request.prompt.len() as u32;
+            let mut after =
+                self.send_marked(engine, stream, first, draft_chip, bytes, &uploaded, None)?;
+            for (pos, &token) in request.prompt.iter().enumerate() {
+                after = vec![self.draft_task(engine, stream, pos as u32, token, false, &after)?];
+            }
+        }
+        Ok(())
+    }
+
+    /// A token's last task finished at `now`.
+    pub(super) fn token_done(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+        flight: u32,
+        sampled: bool,
+        now: Time,
+    ) -> Result<(), SimError> {
+        if let Some(functional) = self.functional.as_mut() {
+            functional.end_flight(flight);
+        }
+        if !sampled {
+            return Ok(());
+        }
+        let Some(id) = self.streams[stream as usize].request else {
+            // The request failed (a fault) while this token was on its way.
+            return Ok(());
+        };
+        if self.ended[id as usize] {
+            return Ok(());
+        }
+        if let Some(reason) = self.failures[id as usize].clone() {
+            return self.finish_request(engine, stream, id, now, Outcome::Failed { reason });
+        }
+        if let Some(round) = self.streams[stream as usize].round.as_mut() {
+            round.verified += 1;
+            if round.verified <= round.k {
+                return Ok(());
+            }
+            return self.resolve_round(engine, stream, now);
+        }
+        if self.emit(engine, stream, 1, pos, now)? {
+            return Ok(());
+        }
+        let next_input = self.streams[stream as usize].chosen_last.unwrap_or(0);
+        let replica = self.streams[stream as usize].replica;
+        let plan = self.setup.plan;
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        if let Some(draft_chip) = plan.draft_chip(replica) {
+            // The draft learns the chosen token and starts proposing after it.
+            let after = self.send_marked(engine, stream, last_leader, draft_chip, 4, &[], None)?;
+            return self.start_round(engine, stream, pos + 1, next_input, &after);
+        }
+        // The chosen token travels back to the first stage, which embeds it.
+        let ctx = TokenGraph {
+            stream,
+            pos: pos + 1,
+            flight: 0,
+        };
+        let first_leader = self.leader(replica, 0);
+        let after = self.send(engine, &ctx, last_leader, first_leader, 4, &[])?;
+        self.schedule_token(engine, stream, pos + 1, next_input, true, &after)
+    }
+
+    /// Emits the stream's next `count` chosen tokens (the first chosen for input position `pos`)
+    /// to its request at `now`: records them and sends them to the gateway. Returns whether the
+    /// request has all its tokens (the stream is then free).
+    pub(super) fn emit(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        count: u32,
+        pos: u32,
+        now: Time,
+    ) -> Result<bool, SimError> {
+        let plan = self.setup.plan;
+        let state = &mut self.streams[stream as usize];
+        let id = state.request.ok_or_else(|| {
+            SimError::Internal(format!("stream {stream} emits without a request"))
+        })?;
+        let wanted = self.requests[id as usize].new_tokens;
+        let count = count.min(wanted - state.generated);
+        let chosen: Vec<u32> = state.chosen.drain(..).collect();
+        let start = state.token_start;
+        let first_index = state.generated;
+        state.generated += count;
+        state.token_start = now;
+        state.chosen_last = chosen
+            .get(count as usize - 1)
+            .copied()
+            .or(state.chosen_last);
+        let generated = state.generated;
+        let replica = state.replica;
+        let record = self.records[id as usize]
+            .as_mut()
+            .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
+        record.generated = generated;
+        record
+            .tokens
+            .extend(chosen.iter().take(count as usize).copied());
+        let last_leader = self.leader(replica, plan.pipeline - 1);
+        for i in 0..count {
+            self.tokens.push(TokenRecord {
+                request: id,
+                index: first_index + i,
+                pos: pos + i,
+                stages: plan.pipeline,
+                start,
+                end: now,
+            });
+            let record_index = (self.tokens.len() - 1) as u32;
+            if let Some(progress) = &self.setup.progress {
+                progress.fetch_add(1, Ordering::Relaxed);
+            }
+            match self.setup.gateway {
+                Some(gateway) if gateway != last_leader => {
+                    self.send_marked(
+                        engine,
+                        stream,
+                        last_leader,
+                        gateway,
+                        4,
+                        &[],
+                        Some(record_index),
+                    )?;
+                }
+                _ => self.deliver(engine, record_index, now)?,
+            }
+        }
+        if generated >= wanted {
+            // The stream is free for the next request; the request ends when its last token
+            // reaches the user.
+            self.streams[stream as usize].request = None;
+            self.dispatch(engine, now)?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Token record `index` reached the user at `now`; its request ends with its last token.
+    pub(super) fn deliver(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        index: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        let token = &mut self.tokens[index as usize];
+        token.end = now;
+        let (id, position) = (token.request, token.index);
+        let record = self.records[id as usize]
+            .as_mut()
+            .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;
+        if self.ended[id as usize] {
+            // A token lost on its way has already failed the request.
+            return Ok(());
+        }
+        if let Some(reason) = self.failures[id as usize].clone() {
+            return self.end_request(engine, id, now, Outcome::Failed { reason });
+        }
+        record.first_token.get_or_insert(now);
+        if position + 1 == self.requests[id as usize].new_tokens {
+            self.end_request(engine, id, now, Outcome::Completed)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a request that failed on `stream`, freeing the stream.
+    pub(super) fn finish_request(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        id: u32,
+        now: Time,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
+        self.streams[stream as usize].request = None;
+        self.end_request(engine, id, now, outcome)
+    }
+
+    /// Records the end of request `id`; in a closed loop its client issues the next request.
+    pub(super) fn end_request(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        id: u32,
+        now: Time,
+        outcome: Outcome,
+    ) -> Result<(), SimError> {
+        if let Some(record) = self.records[id as usize].as_mut() {
+            record.end = now;
+            record.outcome = outcome;
+        }
+        self.ended[id as usize] = true;
+        if self.setup.concurrency.is_some() {
+            self.issue_next(now);
+        }
+        self.dispatch(engine, now)
+    }
+}
