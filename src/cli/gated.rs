@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context};
 use clap::Args;
 use ruvsim_sim::gated::{run_gated, GatedResult, ModeResult};
-use ruvsim_sim::run::RunOptions;
 use ruvsim_sim::time::Duration;
 
-use crate::cli::simulation::{self, FidelityArg};
+use crate::cli::simulation::{self, ScenarioOverrides};
 
 /// Where the reference documents make the claim this experiment answers.
 const CLAIM: &str =
@@ -33,18 +32,8 @@ pub struct GatedArgs {
     /// Folder for report.md, gated.csv and gated.json (nothing is written without it).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Replaces the scenario's seed.
-    #[arg(long, value_name = "N")]
-    seed: Option<u64>,
-    /// Replaces the scenario's fidelity for the simulated wake-up.
-    #[arg(long, value_enum)]
-    fidelity: Option<FidelityArg>,
-    /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set].
-    #[arg(long, value_name = "DIR")]
-    model_dir: Option<PathBuf>,
-    /// A calibration file applied after the scenario's own overrides.
-    #[arg(long, value_name = "FILE")]
-    calibration: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: ScenarioOverrides,
     /// Print the whole result as JSON on stdout instead of the markdown report.
     #[arg(long)]
     json: bool,
@@ -53,13 +42,7 @@ pub struct GatedArgs {
 /// Runs the experiment and prints (and optionally writes) its report.
 pub fn run(args: &GatedArgs) -> anyhow::Result<()> {
     let loaded = simulation::load(&args.scenario)?;
-    let options = RunOptions {
-        seed: args.seed,
-        fidelity: args.fidelity.map(Into::into),
-        model_dir: simulation::model_dir(args.model_dir.as_deref()),
-        calibration_file: args.calibration.clone(),
-        ..RunOptions::default()
-    };
+    let options = args.overrides.run_options();
     let result = run_gated(&loaded, &options).map_err(|e| anyhow!("{}: {e}", loaded.file))?;
     let report = markdown(&result);
     let json = serde_json::to_string_pretty(&result)?;

@@ -6,9 +6,8 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::Args;
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::run::RunOptions;
 
-use crate::cli::simulation::{self, FidelityArg};
+use crate::cli::simulation::{self, ScenarioOverrides};
 
 /// Folder that holds one sub-folder per scenario when `--out` is not given.
 const DEFAULT_OUT_ROOT: &str = "ruvsim-out";
@@ -27,19 +26,8 @@ pub struct RunArgs {
     /// [default: ruvsim-out/<scenario name>/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Replaces the scenario's seed.
-    #[arg(long, value_name = "N")]
-    seed: Option<u64>,
-    /// Replaces the scenario's fidelity.
-    #[arg(long, value_enum)]
-    fidelity: Option<FidelityArg>,
-    /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set], then beside
-    /// the scenario.
-    #[arg(long, value_name = "DIR")]
-    model_dir: Option<PathBuf>,
-    /// A calibration file applied after the scenario's own overrides.
-    #[arg(long, value_name = "FILE")]
-    calibration: Option<PathBuf>,
+    #[command(flatten)]
+    overrides: ScenarioOverrides,
     /// Print the summary as JSON on stdout (and nothing else there).
     #[arg(long)]
     json: bool,
@@ -52,13 +40,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(dir) => dir.clone(),
         None => default_out_dir(&loaded.scenario.scenario.name)?,
     };
-    let options = RunOptions {
-        seed: args.seed,
-        fidelity: args.fidelity.map(Into::into),
-        model_dir: simulation::model_dir(args.model_dir.as_deref()),
-        calibration_file: args.calibration.clone(),
-        ..RunOptions::default()
-    };
+    let options = args.overrides.run_options();
     let result = simulation::simulate_with_progress(&loaded, &options)?;
     let files = ruvsim_reports::write_run_report(&result, &out)
         .with_context(|| format!("cannot write the report of {}", loaded.file))?;

@@ -50,6 +50,37 @@ pub fn fidelity_name(fidelity: Fidelity) -> &'static str {
     }
 }
 
+/// The options a command line lays over a scenario (`run`, `gated`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScenarioOverrides {
+    /// Replaces the scenario's seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Replaces the scenario's fidelity.
+    #[arg(long, value_enum)]
+    pub fidelity: Option<FidelityArg>,
+    /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set], then beside
+    /// the scenario.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+    /// A calibration file applied after the scenario's own overrides.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+}
+
+impl ScenarioOverrides {
+    /// The simulator's options for these overrides.
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            seed: self.seed,
+            fidelity: self.fidelity.map(Into::into),
+            model_dir: model_dir(self.model_dir.as_deref()),
+            calibration_file: self.calibration.clone(),
+            ..RunOptions::default()
+        }
+    }
+}
+
 /// The model directory: `--model-dir` if given, else `RUVSIM_MODEL_DIR` when set and not empty.
 pub fn model_dir(given: Option<&Path>) -> Option<PathBuf> {
     given.map(Path::to_path_buf).or_else(|| {
