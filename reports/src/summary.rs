@@ -64,6 +64,16 @@ pub struct SummaryRow {
 }
 
 impl SummaryRow {
+    /// A row of `value` in `unit` with its tier.
+    pub fn new(figure: &str, value: f64, unit: Unit, tier: Tier) -> SummaryRow {
+        SummaryRow {
+            figure: figure.to_string(),
+            value,
+            unit,
+            tier,
+        }
+    }
+
     /// The value written for people: counts as integers, times to the microsecond, rates and
     /// fractions to a sensible precision.
     pub fn display_value(&self) -> String {
@@ -87,12 +97,7 @@ fn ms(duration: Duration) -> f64 {
 pub fn summary_rows(result: &RunResult) -> Vec<SummaryRow> {
     let s = &result.summary;
     let tier = result.tier;
-    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
-        figure: figure.to_string(),
-        value,
-        unit,
-        tier,
-    };
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow::new(figure, value, unit, tier);
     let mut rows = vec![
         row("throughput", s.throughput_tok_s, Unit::TokPerS),
         row("tokens generated", s.tokens_generated as f64, Unit::Count),
@@ -140,12 +145,8 @@ fn speculation_rows(result: &RunResult) -> Vec<SummaryRow> {
     let Some(stats) = &result.speculation else {
         return Vec::new();
     };
-    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
-        figure: figure.to_string(),
-        value,
-        unit,
-        tier: result.tier,
-    };
+    let row =
+        |figure: &str, value: f64, unit: Unit| SummaryRow::new(figure, value, unit, result.tier);
     let acceptance = if stats.measured {
         "draft acceptance, from the models"
     } else {
@@ -168,12 +169,8 @@ fn moe_rows(result: &RunResult) -> Vec<SummaryRow> {
     let Some(stats) = &result.moe else {
         return Vec::new();
     };
-    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
-        figure: figure.to_string(),
-        value,
-        unit,
-        tier: result.tier,
-    };
+    let row =
+        |figure: &str, value: f64, unit: Unit| SummaryRow::new(figure, value, unit, result.tier);
     let busiest = result
         .chips
         .iter()
@@ -195,12 +192,8 @@ fn fault_rows(result: &RunResult) -> Vec<SummaryRow> {
     let Some(faults) = &result.faults else {
         return Vec::new();
     };
-    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
-        figure: figure.to_string(),
-        value,
-        unit,
-        tier: result.tier,
-    };
+    let row =
+        |figure: &str, value: f64, unit: Unit| SummaryRow::new(figure, value, unit, result.tier);
     let mut rows = vec![
         row("chip crashes", f64::from(faults.crashes), Unit::Count),
         row(
@@ -249,12 +242,7 @@ fn fault_rows(result: &RunResult) -> Vec<SummaryRow> {
 /// Energy figures, each with the energy result's own tier.
 fn energy_rows(result: &RunResult) -> Vec<SummaryRow> {
     let e = &result.energy;
-    let row = |figure: &str, value: f64, unit: Unit| SummaryRow {
-        figure: figure.to_string(),
-        value,
-        unit,
-        tier: e.tier,
-    };
+    let row = |figure: &str, value: f64, unit: Unit| SummaryRow::new(figure, value, unit, e.tier);
     let mut rows = vec![row("energy", e.total_nj as f64 / 1e9, Unit::J)];
     if let Some(nj) = e.per_token_nj {
         rows.push(row("energy per token", nj as f64 / 1e6, Unit::MilliJ));
