@@ -405,7 +405,10 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
         busy: &busy,
         tokens: summary.tokens_generated,
     })?;
-    let bottleneck = find_bottleneck(&chips, &links, &plan, concurrency);
+    let mut bottleneck = find_bottleneck(&chips, &links, &plan, concurrency);
+    if let Some(stalls) = output.faults.as_ref().and_then(fault_stall) {
+        bottleneck.explanation = format!("{stalls} {}", bottleneck.explanation);
+    }
     let texts = output
         .requests
         .iter()
@@ -616,6 +619,30 @@ fn link_description(link: &LinkConfig) -> String {
 }
 
 /// The busiest resource, and why it limits the run.
+/// What faults took from the run, in words, when a chip stopped.
+fn fault_stall(faults: &crate::cluster::FaultStats) -> Option<String> {
+    if faults.crashes == 0 && faults.hangs == 0 && faults.link_outages == 0 {
+        return None;
+    }
+    let mut text = format!(
+        "Faults stalled the run ({} crash(es), {} hang(s), {} link outage(s))",
+        faults.crashes, faults.hangs, faults.link_outages
+    );
+    if faults.time_to_recover.count > 0 {
+        text.push_str(&format!(
+            ": a replica waited up to {:.1} ms from a crash to its spare taking over",
+            faults.time_to_recover.max.as_secs_f64() * 1e3
+        ));
+    } else if faults.time_to_detect.count > 0 {
+        text.push_str(&format!(
+            ": a crash was declared after up to {:.1} ms and no spare took over",
+            faults.time_to_detect.max.as_secs_f64() * 1e3
+        ));
+    }
+    text.push('.');
+    Some(text)
+}
+
 fn find_bottleneck(
     chips: &[ChipResult],
     links: &[LinkResult],
