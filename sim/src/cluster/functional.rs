@@ -360,29 +360,30 @@ impl<'m> Functional<'m> {
                         f.logits.as_mut(),
                         &mut counts,
                     )?;
-                    let sampler = self.samplers[stream as usize].as_mut().ok_or_else(|| {
-                        SimError::Internal(format!("stream {stream} drafts without a request"))
-                    })?;
-                    sampled = Some(
-                        sampler
-                            .sample(f.logits.as_ref(), &mut counts)
-                            .map_err(ExecError::from)?,
-                    );
+                    sampled = Some(choose(&mut self.samplers, stream, &f.logits, &mut counts)?);
                 }
             }
             Kernel::Sample => {
-                let sampler = self.samplers[stream as usize].as_mut().ok_or_else(|| {
-                    SimError::Internal(format!("stream {stream} samples without a request"))
-                })?;
-                sampled = Some(
-                    sampler
-                        .sample(f.logits.as_ref(), &mut counts)
-                        .map_err(ExecError::from)?,
-                );
+                sampled = Some(choose(&mut self.samplers, stream, &f.logits, &mut counts)?);
             }
         }
         Ok((counts, sampled))
     }
+}
+
+/// Chooses `stream`'s next token from `logits` with the sampler of its current request.
+fn choose(
+    samplers: &mut [Option<Sampler>],
+    stream: u32,
+    logits: &Vector,
+    counts: &mut OpCounts,
+) -> Result<u32, SimError> {
+    let sampler = samplers[stream as usize].as_mut().ok_or_else(|| {
+        SimError::Internal(format!("stream {stream} chooses a token without a request"))
+    })?;
+    Ok(sampler
+        .sample(logits.as_ref(), counts)
+        .map_err(ExecError::from)?)
 }
 
 /// The mutable view of `vocab` rows of a logits vector.

@@ -47,6 +47,9 @@ use crate::rng::{self, Purpose};
 use crate::time::{Duration, Time};
 use crate::workload::Request;
 
+/// Bytes of one token id on a link: prompts, chosen tokens and draft proposals travel as these.
+pub const TOKEN_BYTES: u32 = 4;
+
 /// Why a simulation step failed.
 #[derive(Debug, Error)]
 pub enum SimError {

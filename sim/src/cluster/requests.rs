@@ -8,6 +8,7 @@ use rand_chacha::rand_core::Rng;
 
 use super::{
     Cluster, Outcome, RequestRecord, SimError, Stream, Timer, TokenGraph, TokenRecord, Work,
+    TOKEN_BYTES,
 };
 use crate::engine::Engine;
 use crate::rng::{self, Purpose};
@@ -106,7 +107,7 @@ impl Cluster<'_, '_> {
         }
         let uploaded = match self.setup.gateway {
             Some(gateway) => {
-                let bytes = 4 * request.prompt.len() as u32;
+                let bytes = TOKEN_BYTES * request.prompt.len() as u32;
                 let first = self.leader(replica, 0);
                 self.send_marked(engine, stream, gateway, first, bytes, &[], None)?
             }
@@ -119,7 +120,7 @@ impl Cluster<'_, '_> {
         if let Some(draft_chip) = self.setup.plan.draft_chip(replica) {
             // The draft takes the prompt into its own context, next to the target's prefill.
             let first = self.leader(replica, 0);
-            let bytes = 4 * request.prompt.len() as u32;
+            let bytes = TOKEN_BYTES * request.prompt.len() as u32;
             let mut after =
                 self.send_marked(engine, stream, first, draft_chip, bytes, &uploaded, None)?;
             for (pos, &token) in request.prompt.iter().enumerate() {
@@ -171,7 +172,15 @@ impl Cluster<'_, '_> {
         let last_leader = self.leader(replica, plan.pipeline - 1);
         if let Some(draft_chip) = plan.draft_chip(replica) {
             // The draft learns the chosen token and starts proposing after it.
-            let after = self.send_marked(engine, stream, last_leader, draft_chip, 4, &[], None)?;
+            let after = self.send_marked(
+                engine,
+                stream,
+                last_leader,
+                draft_chip,
+                TOKEN_BYTES,
+                &[],
+                None,
+            )?;
             return self.start_round(engine, stream, pos + 1, next_input, &after);
         }
         // The chosen token travels back to the first stage, which embeds it.
@@ -181,7 +190,7 @@ impl Cluster<'_, '_> {
             flight: 0,
         };
         let first_leader = self.leader(replica, 0);
-        let after = self.send(engine, &ctx, last_leader, first_leader, 4, &[])?;
+        let after = self.send(engine, &ctx, last_leader, first_leader, TOKEN_BYTES, &[])?;
         self.schedule_token(engine, stream, pos + 1, next_input, true, &after)
     }
 
@@ -242,7 +251,7 @@ impl Cluster<'_, '_> {
                         stream,
                         last_leader,
                         gateway,
-                        4,
+                        TOKEN_BYTES,
                         &[],
                         Some(record_index),
                     )?;

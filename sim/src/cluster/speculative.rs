@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use ruvsim_core::ModelConfig;
 use serde::{Deserialize, Serialize};
 
-use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work};
+use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work, TOKEN_BYTES};
 use crate::engine::Engine;
 use crate::rng::{bernoulli, Probability};
 use crate::time::Time;
@@ -198,7 +198,7 @@ impl Cluster<'_, '_> {
             .draft_chip(replica)
             .ok_or_else(|| SimError::Internal("round without a draft chip".into()))?;
         let first_leader = self.leader(replica, 0);
-        let bytes = 4 * round.k;
+        let bytes = TOKEN_BYTES * round.k;
         let after = self.send_marked(engine, stream, draft_chip, first_leader, bytes, &[], None)?;
         self.verify_round(engine, stream, &after)
     }
@@ -270,7 +270,7 @@ impl Cluster<'_, '_> {
             stream,
             last_leader,
             draft_chip,
-            4 * emitted,
+            TOKEN_BYTES * emitted,
             &[],
             None,
         )?;

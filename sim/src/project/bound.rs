@@ -20,7 +20,7 @@ use crate::run::{calibration_for, RunError, RunOptions};
 use crate::scenario::LoadedScenario;
 
 /// Bytes of one token id on a link, as the cluster sends generated tokens and prompts.
-pub const TOKEN_BYTES: u64 = 4;
+pub const TOKEN_BYTES: u64 = crate::cluster::TOKEN_BYTES as u64;
 
 /// How long one link is busy with the gateway's messages.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
