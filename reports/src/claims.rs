@@ -7,8 +7,8 @@
 //! baseline (a standalone run of the same model on one chip of the same variant); [`check`] shows
 //! a number only when such a baseline is given, and otherwise says how to get one.
 
+use ruvsim_hw::tier::Tier;
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::tier::Tier;
 
 use crate::format;
 
@@ -651,7 +651,7 @@ fn figure(claim: &Claim, result: &RunResult, baseline: Option<&RunResult>) -> Ve
                 );
             }
             (
-                itl.mean.as_ps() as f64 / ruvsim_sim::time::PS_PER_MS as f64,
+                itl.mean.as_ps() as f64 / ruvsim_engine::time::PS_PER_MS as f64,
                 result.tier,
                 "mean inter-token latency".to_string(),
             )

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use ruvsim_sim::time::{PS_PER_MS, PS_PER_US};
+use ruvsim_engine::time::{PS_PER_MS, PS_PER_US};
 
 /// `ps` picoseconds in microseconds, exactly, with six decimals (`1234.500000`).
 pub fn micros(ps: u64) -> String {

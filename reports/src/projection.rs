@@ -14,8 +14,8 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use ruvsim_sim::project::{Projection, Row};
-use ruvsim_sim::tier::Tier;
+use ruvsim_experiments::project::{Projection, Row};
+use ruvsim_hw::tier::Tier;
 
 use crate::claims::{Claim, Quantity, CLAIMS};
 use crate::csv::record;
@@ -295,7 +295,7 @@ fn is_simulated(row: &Row) -> bool {
 mod tests {
     use std::sync::OnceLock;
 
-    use ruvsim_sim::project::{project, BaseDesign, ProjectRequest, TopologyChoice};
+    use ruvsim_experiments::project::{project, BaseDesign, ProjectRequest, TopologyChoice};
     use ruvsim_sim::run::RunOptions;
 
     use super::*;

@@ -1,10 +1,10 @@
 //! The headline figures of a run as rows of (figure, value, unit, tier): the report's summary
 //! table, `summary.csv`, and the command line's terminal table and `--json` output.
 
+use ruvsim_engine::stats::Distribution;
+use ruvsim_engine::time::{Duration, PS_PER_MS};
+use ruvsim_hw::tier::Tier;
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::stats::Distribution;
-use ruvsim_sim::tier::Tier;
-use ruvsim_sim::time::{Duration, PS_PER_MS};
 use serde::Serialize;
 
 use crate::format;

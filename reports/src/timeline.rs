@@ -16,8 +16,8 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
+use ruvsim_engine::time::PS_PER_US;
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::time::PS_PER_US;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -1,25 +1,10 @@
 //! ruvsim-sim.
 pub mod balance;
-pub mod calibration;
-pub mod chip;
 pub mod cluster;
-pub mod energy;
-pub mod engine;
-pub mod gated;
-pub mod gossip;
-pub mod link;
-pub mod memory;
 pub mod model_source;
 pub mod plan;
-pub mod project;
-pub mod queue;
 pub mod result;
-pub mod rng;
 pub mod run;
 pub mod scenario;
-pub mod stats;
-pub mod tier;
-pub mod time;
 pub mod toml_error;
-pub mod trace;
 pub mod workload;

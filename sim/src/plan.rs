@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::balance::balance_layers;
-use crate::calibration::Calibration;
-use crate::chip::{step_time, ChipError, CpuSetup};
-use crate::memory::{
+use ruvsim_engine::time::Duration;
+use ruvsim_hw::calibration::Calibration;
+use ruvsim_hw::chip::{step_time, ChipError, CpuSetup};
+use ruvsim_hw::memory::{
     place, BudgetExceeded, Footprint, Item, MemoryError, MemorySetup, Placement, Region,
 };
-use crate::time::Duration;
 
 /// What the planner needs to know.
 #[derive(Clone, Debug)]

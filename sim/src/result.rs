@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{
     FaultStats, MoeStats, RequestRecord, SpeculationStats, TimelineSpan, TokenRecord,
 };
-use crate::energy::EnergyResult;
-use crate::memory::{Footprint, Placement};
 use crate::plan::Plan;
 use crate::scenario::Fidelity;
-use crate::stats::Distribution;
-use crate::tier::Tier;
-use crate::time::{Duration, Time};
+use ruvsim_engine::stats::Distribution;
+use ruvsim_engine::time::{Duration, Time};
+use ruvsim_hw::energy::EnergyResult;
+use ruvsim_hw::memory::{Footprint, Placement};
+use ruvsim_hw::tier::Tier;
 
 /// Everything one simulated run produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,31 +5,31 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use ruvsim_core::{footprint, synthetic_model, Model, Shard};
-use ruvsim_topologies::{ChipVariant, LinkKind};
 use thiserror::Error;
 
-use crate::calibration::{Calibration, CalibrationError, Variant};
-use crate::chip::{CpuSetup, KernelKind};
 use crate::cluster::{
     Cluster, ClusterSetup, ExpertModels, FaultSetup, MoeSetup, RequestRecord, SimError, Speculation,
 };
-use crate::energy::{self, EnergyError, EnergyInput};
-use crate::engine::Engine;
-use crate::link::{LinkConfig, LinkError, LinkModel};
-use crate::memory::Placement;
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, precision_name, MoeRequest, Plan, PlanError, PlanRequest};
 use crate::result::{
     summarise, Bottleneck, CalibrationEntry, ChipKind, ChipResult, ClusterSummary, LinkResult,
     ModelSummary, RunResult,
 };
-use crate::rng::Probability;
 use crate::scenario::{
     ClusterSpec, Fidelity, LoadedScenario, MoeSpec, RouterSpec, Scenario, SpeculativeSpec,
 };
-use crate::tier::Tier;
-use crate::time::{Duration, Time};
 use crate::workload::{build_requests, Arrivals, WorkloadError};
+use ruvsim_engine::engine::Engine;
+use ruvsim_engine::rng::Probability;
+use ruvsim_engine::time::{Duration, Time};
+use ruvsim_hw::calibration::{Calibration, CalibrationError};
+use ruvsim_hw::chip::{CpuSetup, KernelKind};
+use ruvsim_hw::energy::{self, EnergyError, EnergyInput};
+use ruvsim_hw::link::{LinkConfig, LinkError, LinkModel};
+use ruvsim_hw::memory::Placement;
+use ruvsim_hw::tier::Tier;
+use ruvsim_topologies::LinkKind;
 
 /// Options a command line adds to a scenario.
 #[derive(Clone, Debug, Default)]
@@ -87,26 +87,6 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
-}
-
-/// The topology crate's name for a variant (for port limits).
-pub(crate) fn chip_variant(variant: Variant) -> ChipVariant {
-    match variant {
-        Variant::Esp32 => ChipVariant::Esp32,
-        Variant::Esp32S2 => ChipVariant::Esp32S2,
-        Variant::Esp32S3 => ChipVariant::Esp32S3,
-        Variant::Esp32C3 => ChipVariant::Esp32C3,
-        Variant::Esp32C6 => ChipVariant::Esp32C6,
-    }
-}
-
-/// The topology crate's name for a link's kind (for port limits).
-pub(crate) fn link_kind(link: &LinkConfig) -> LinkKind {
-    match link {
-        LinkConfig::Spi(_) => LinkKind::Spi,
-        LinkConfig::Uart(_) => LinkKind::Uart,
-        LinkConfig::EspNow(_) => LinkKind::EspNow,
-    }
 }
 
 /// The calibration of a scenario: built-in table, scenario file and overrides, command-line file.
@@ -173,8 +153,8 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let cluster_spec = &scenario.cluster;
     let cpu = cpu_setup(cluster_spec, &calibration);
     let topology = cluster_spec.topology.build_relative_to(&loaded.dir)?;
-    let kind = link_kind(&cluster_spec.link);
-    topology.check_ports(chip_variant(cluster_spec.variant).port_budget(kind))?;
+    let kind = cluster_spec.link.kind();
+    topology.check_ports(cluster_spec.variant.port_budget(kind))?;
     let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
     if let Some(gateway) = cluster_spec.gateway {
         if gateway >= topology.chips() {
@@ -518,7 +498,7 @@ fn moe_setup(spec: &MoeSpec, scenario: &Scenario) -> Result<MoeSetup, RunError> 
 /// The router's synthetic int8 weights, `[layer][expert][dim]`, from the `[moe]` seed.
 fn router_weights(config: &ruvsim_core::ModelConfig, moe: &MoeSetup) -> Vec<i8> {
     use rand_chacha::rand_core::Rng;
-    let mut stream = crate::rng::stream(moe.seed, crate::rng::Purpose::Routing, 1);
+    let mut stream = ruvsim_engine::rng::stream(moe.seed, ruvsim_engine::rng::Purpose::Routing, 1);
     let count = config.n_layers as usize * moe.experts as usize * config.dim as usize;
     (0..count).map(|_| stream.next_u32() as u8 as i8).collect()
 }
@@ -604,10 +584,10 @@ fn link_description(link: &LinkConfig) -> String {
             spi.clock_mhz,
             spi.lines,
             match spi.mode {
-                crate::link::SpiMode::InterruptDma => "interrupt + DMA",
-                crate::link::SpiMode::InterruptCpu => "interrupt + CPU",
-                crate::link::SpiMode::PollingDma => "polling + DMA",
-                crate::link::SpiMode::PollingCpu => "polling + CPU",
+                ruvsim_hw::link::SpiMode::InterruptDma => "interrupt + DMA",
+                ruvsim_hw::link::SpiMode::InterruptCpu => "interrupt + CPU",
+                ruvsim_hw::link::SpiMode::PollingDma => "polling + DMA",
+                ruvsim_hw::link::SpiMode::PollingCpu => "polling + CPU",
             }
         ),
         LinkConfig::Uart(uart) => format!("UART {} baud", uart.baud),

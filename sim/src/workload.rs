@@ -11,8 +11,8 @@ use ruvsim_core::SamplerConfig;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::rng::{self, Purpose};
-use crate::time::{Duration, Time};
+use ruvsim_engine::rng::{self, Purpose};
+use ruvsim_engine::time::{Duration, Time};
 
 /// How requests arrive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

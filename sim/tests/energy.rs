@@ -2,8 +2,8 @@
 //! window; busy chips add up to the active and rest figures; the scenario's `[energy]` table
 //! chooses the rest state and the battery.
 
-use ruvsim_sim::calibration::{Calibration, Variant};
-use ruvsim_sim::energy::PowerState;
+use ruvsim_hw::calibration::{Calibration, Variant};
+use ruvsim_hw::energy::PowerState;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{parse, LoadedScenario};

@@ -2,9 +2,9 @@
 //! recovery time that follows the flash-bandwidth arithmetic, and without a spare the requests
 //! that needed the chip fail with the cause.
 
-use ruvsim_sim::calibration::{Calibration, Variant};
+use ruvsim_hw::calibration::{Calibration, Variant};
+use ruvsim_hw::memory::{read_time, MemorySetup, Region};
 use ruvsim_sim::cluster::Outcome;
-use ruvsim_sim::memory::{read_time, MemorySetup, Region};
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{parse, LoadedScenario};

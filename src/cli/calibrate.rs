@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use ruvsim_sim::calibration::{Calibration, Variant};
-use ruvsim_sim::trace::calibrate::{fit, Status};
-use ruvsim_sim::trace::read_trace;
+use ruvsim_hw::calibration::{Calibration, Variant};
+use ruvsim_traces::calibrate::{fit, Status};
+use ruvsim_traces::read_trace;
 
 /// Arguments of `ruvsim calibrate`.
 #[derive(Debug, Args)]

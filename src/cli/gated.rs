@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, Context};
 use clap::Args;
-use ruvsim_sim::gated::{run_gated, GatedResult, ModeResult};
-use ruvsim_sim::time::Duration;
+use ruvsim_engine::time::Duration;
+use ruvsim_experiments::gated::{run_gated, GatedResult, ModeResult};
 
 use crate::cli::simulation::{self, ScenarioOverrides};
 

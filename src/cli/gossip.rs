@@ -9,13 +9,13 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use clap::{Args, ValueEnum};
-use ruvsim_sim::calibration::Variant;
-use ruvsim_sim::gossip::{
+use ruvsim_engine::time::Duration;
+use ruvsim_experiments::gossip::{
     fit_log2, parse_link, sweep_point, Family, GossipConfig, GossipMode, LogFit, PeerChoice,
     SweepPoint, SweepSpec, DEFAULT_MESSAGE_BYTES,
 };
-use ruvsim_sim::link::LinkConfig;
-use ruvsim_sim::time::Duration;
+use ruvsim_hw::calibration::Variant;
+use ruvsim_hw::link::LinkConfig;
 use serde::Serialize;
 
 /// What the reference documents claim.

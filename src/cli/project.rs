@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use clap::Args;
+use ruvsim_experiments::project::{
+    project, BaseDesign, ProjectRequest, Projection, Row, TopologyChoice, DEFAULT_MAX_SIM_CHIPS,
+};
+use ruvsim_hw::calibration::Variant;
 use ruvsim_reports::projection::{
     claim_chip_counts, display_rows, fit_sentence, hop_sentence, write_projection_report,
     DisplayRow, DISPLAY_HEADERS,
-};
-use ruvsim_sim::calibration::Variant;
-use ruvsim_sim::project::{
-    project, BaseDesign, ProjectRequest, Projection, Row, TopologyChoice, DEFAULT_MAX_SIM_CHIPS,
 };
 use ruvsim_sim::run::RunOptions;
 

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Args;
 use ruvsim_sim::run::RunOptions;
-use ruvsim_sim::trace::matching::{check_matches, scenario_checksums};
-use ruvsim_sim::trace::read_trace;
-use ruvsim_sim::trace::report::{comparisons_csv, markdown, phases_csv};
-use ruvsim_sim::trace::verify::verify;
+use ruvsim_traces::matching::{check_matches, scenario_checksums};
+use ruvsim_traces::read_trace;
+use ruvsim_traces::report::{comparisons_csv, markdown, phases_csv};
+use ruvsim_traces::verify::verify;
 
 use crate::cli::simulation;
 

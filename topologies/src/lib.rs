@@ -66,7 +66,7 @@ pub use families::star::Star;
 pub use families::tree::Tree;
 pub use link::LinkEnds;
 pub use metrics::Metrics;
-pub use ports::{ChipVariant, LinkKind, PortBudget};
+pub use ports::{LinkKind, PortBudget, UnknownVariant, Variant};
 pub use recommend::{recommend, Candidate, ChipCount, Constraints, Recommendation, Rejection};
 pub use spanning::SpanningTree;
 pub use spec::TopologySpec;

@@ -27,22 +27,104 @@
 //! `SOC_UART_LP_NUM 1`); ESP-NOW peer limit from esp-idf `docs/en/api-reference/network/esp_now.rst`
 //! (also `../shared/CALIBRATION.md` sections 1 and 4).
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
 
-/// ESP32-class chip variants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChipVariant {
-    /// ESP32 (Xtensa LX6).
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
+
+/// An unknown chip variant name, with the valid names.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown chip variant `{name}`; valid variants: esp32, esp32s2, esp32s3, esp32c3, esp32c6")]
+pub struct UnknownVariant {
+    /// The name as given.
+    pub name: String,
+}
+
+/// A chip variant of the ESP32 family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Variant {
+    /// ESP32 (Xtensa LX6, dual core, FPU).
     Esp32,
-    /// ESP32-S2.
+    /// ESP32-S2 (Xtensa LX7, single core, no FPU).
     Esp32S2,
-    /// ESP32-S3.
+    /// ESP32-S3 (Xtensa LX7, dual core, FPU, PIE SIMD).
     Esp32S3,
-    /// ESP32-C3.
+    /// ESP32-C3 (RISC-V rv32imc, single core, no FPU).
     Esp32C3,
-    /// ESP32-C6.
+    /// ESP32-C6 (RISC-V rv32imac, single HP core, no FPU).
     Esp32C6,
+}
+
+impl Variant {
+    /// Every variant.
+    pub const ALL: [Variant; 5] = [
+        Variant::Esp32,
+        Variant::Esp32S2,
+        Variant::Esp32S3,
+        Variant::Esp32C3,
+        Variant::Esp32C6,
+    ];
+
+    /// The canonical lower-case name used in scenarios (`"esp32s3"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Variant::Esp32 => "esp32",
+            Variant::Esp32S2 => "esp32s2",
+            Variant::Esp32S3 => "esp32s3",
+            Variant::Esp32C3 => "esp32c3",
+            Variant::Esp32C6 => "esp32c6",
+        }
+    }
+
+    /// The marketing name (`"ESP32-S3"`), for reports.
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            Variant::Esp32 => "ESP32",
+            Variant::Esp32S2 => "ESP32-S2",
+            Variant::Esp32S3 => "ESP32-S3",
+            Variant::Esp32C3 => "ESP32-C3",
+            Variant::Esp32C6 => "ESP32-C6",
+        }
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Variant {
+    type Err = UnknownVariant;
+
+    /// Accepts the canonical names and the marketing spelling (`"ESP32-S3"`), case-insensitively.
+    fn from_str(s: &str) -> Result<Variant, UnknownVariant> {
+        let normalized: String = s
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .flat_map(char::to_lowercase)
+            .collect();
+        Variant::ALL
+            .into_iter()
+            .find(|v| v.name() == normalized)
+            .ok_or_else(|| UnknownVariant {
+                name: s.to_string(),
+            })
+    }
+}
+
+impl Serialize for Variant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Variant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Variant, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// Kinds of chip-to-chip link.
@@ -69,20 +151,20 @@ pub struct PortBudget {
 /// ESP-NOW's limit on unencrypted peers per chip (esp-idf `esp_now.rst`).
 pub const ESP_NOW_MAX_PEERS: u32 = 20;
 
-impl ChipVariant {
+impl Variant {
     /// General-purpose SPI controllers (`SOC_SPI_PERIPH_NUM - 1`: SPI0/1 serve the flash).
     pub fn spi_controllers(self) -> u32 {
         match self {
-            ChipVariant::Esp32 | ChipVariant::Esp32S2 | ChipVariant::Esp32S3 => 2,
-            ChipVariant::Esp32C3 | ChipVariant::Esp32C6 => 1,
+            Variant::Esp32 | Variant::Esp32S2 | Variant::Esp32S3 => 2,
+            Variant::Esp32C3 | Variant::Esp32C6 => 1,
         }
     }
 
     /// High-power UARTs (`SOC_UART_HP_NUM`; the C6's LP UART is not counted).
     pub fn uarts(self) -> u32 {
         match self {
-            ChipVariant::Esp32 | ChipVariant::Esp32S3 => 3,
-            ChipVariant::Esp32S2 | ChipVariant::Esp32C3 | ChipVariant::Esp32C6 => 2,
+            Variant::Esp32 | Variant::Esp32S3 => 3,
+            Variant::Esp32S2 | Variant::Esp32C3 | Variant::Esp32C6 => 2,
         }
     }
 

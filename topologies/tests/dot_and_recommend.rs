@@ -1,8 +1,7 @@
 //! DOT export of small topologies, and `recommend` under realistic port budgets.
 
 use ruvsim_topologies::{
-    recommend, ChipCount, ChipVariant, Constraints, LinkKind, PortBudget, TopologyError,
-    TopologySpec,
+    recommend, ChipCount, Constraints, LinkKind, PortBudget, TopologyError, TopologySpec, Variant,
 };
 
 #[test]
@@ -52,7 +51,7 @@ fn constraints(links: PortBudget) -> Constraints {
 
 #[test]
 fn spi_chips_get_a_ring_not_a_hypercube() {
-    let spi = ChipVariant::Esp32S3.port_budget(LinkKind::Spi);
+    let spi = Variant::Esp32S3.port_budget(LinkKind::Spi);
     assert_eq!(
         spi,
         PortBudget {
@@ -72,7 +71,7 @@ fn spi_chips_get_a_ring_not_a_hypercube() {
 
 #[test]
 fn ranking_is_sorted_deterministic_and_buildable() {
-    let esp_now = ChipVariant::Esp32C3.port_budget(LinkKind::EspNow);
+    let esp_now = Variant::Esp32C3.port_budget(LinkKind::EspNow);
     for count in [
         ChipCount::Exact(1000),
         ChipCount::AtLeast(1000),
@@ -110,8 +109,8 @@ fn ranking_is_sorted_deterministic_and_buildable() {
 
 #[test]
 fn gateway_links_let_chains_of_spi_chips_join_by_another_kind() {
-    let spi = ChipVariant::Esp32S3.port_budget(LinkKind::Spi);
-    let esp_now = ChipVariant::Esp32S3.port_budget(LinkKind::EspNow);
+    let spi = Variant::Esp32S3.port_budget(LinkKind::Spi);
+    let esp_now = Variant::Esp32S3.port_budget(LinkKind::EspNow);
     let rec = recommend(
         ChipCount::Exact(160),
         &Constraints {
@@ -152,11 +151,11 @@ fn nothing_buildable_is_an_error_with_reasons() {
 #[test]
 fn port_table_follows_soc_caps() {
     let expected = [
-        (ChipVariant::Esp32, 2, 3),
-        (ChipVariant::Esp32S2, 2, 2),
-        (ChipVariant::Esp32S3, 2, 3),
-        (ChipVariant::Esp32C3, 1, 2),
-        (ChipVariant::Esp32C6, 1, 2),
+        (Variant::Esp32, 2, 3),
+        (Variant::Esp32S2, 2, 2),
+        (Variant::Esp32S3, 2, 3),
+        (Variant::Esp32C3, 1, 2),
+        (Variant::Esp32C6, 1, 2),
     ];
     for (chip, spi, uart) in expected {
         assert_eq!(
@@ -179,7 +178,7 @@ fn port_table_follows_soc_caps() {
     .build()
     .unwrap();
     assert!(matches!(
-        cube.check_ports(ChipVariant::Esp32.port_budget(LinkKind::Spi)),
+        cube.check_ports(Variant::Esp32.port_budget(LinkKind::Spi)),
         Err(TopologyError::TooManyPorts {
             needed: 17,
             available: 2

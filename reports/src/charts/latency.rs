@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use plotters::prelude::*;
+use ruvsim_engine::time::{Duration, PS_PER_MS};
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::time::{Duration, PS_PER_MS};
 
 use super::{axis_top, svg, ChartError, BLUE, FONT, GREY, INK, ORANGE};
 

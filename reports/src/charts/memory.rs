@@ -1,7 +1,7 @@
 //! Memory against budget: each chip's SRAM use, split by what it holds, beside its SRAM budget.
 
 use plotters::prelude::*;
-use ruvsim_sim::memory::Region;
+use ruvsim_hw::memory::Region;
 use ruvsim_sim::plan::ChipPlan;
 
 use super::{axis_top, svg, ChartError, BLUE, FONT, GREY, INK, ORANGE, RED, TEAL};

@@ -1,8 +1,8 @@
 //! Throughput over time: generated tokens counted in equal time buckets, as tokens per second.
 
 use plotters::prelude::*;
+use ruvsim_engine::time::{PS_PER_MS, PS_PER_S};
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::time::{PS_PER_MS, PS_PER_S};
 
 use super::{axis_top, svg, ChartError, BLUE, FONT, INK};
 

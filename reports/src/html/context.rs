@@ -72,7 +72,7 @@ pub(super) fn energy(result: &RunResult) -> String {
         e.supply_mv
     ));
     out.push_str(&table(&["figure", "value", "tier"], rows));
-    let draw = |role: &str, d: &ruvsim_sim::energy::PowerDraw| {
+    let draw = |role: &str, d: &ruvsim_hw::energy::PowerDraw| {
         vec![
             text(role),
             text(d.state.describe()),

@@ -1,9 +1,9 @@
 //! Sections about how the run went: the summary table, throughput, latency, utilisation and the
 //! bottleneck.
 
+use ruvsim_engine::stats::Distribution;
 use ruvsim_sim::cluster::Outcome;
 use ruvsim_sim::result::RunResult;
-use ruvsim_sim::stats::Distribution;
 
 use super::{badge, badge_cell, chart, note, num, para, table, text, Cell};
 use crate::charts::bars::{utilisation_chart, Bar};
@@ -97,7 +97,7 @@ pub(super) fn throughput(result: &RunResult) -> String {
 
 /// One distribution as a table row (milliseconds).
 fn distribution_row(name: &str, d: &Distribution, tier: &str) -> Vec<Cell> {
-    let ms = |d: ruvsim_sim::time::Duration| num(format::millis(d.as_ps()));
+    let ms = |d: ruvsim_engine::time::Duration| num(format::millis(d.as_ps()));
     vec![
         text(name),
         num(format::grouped(d.count)),

@@ -5,7 +5,7 @@
 
 use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
-use ruvsim_sim::project::{Projection, Row};
+use ruvsim_experiments::project::{Projection, Row};
 
 use super::{is_simulated, scaling_claims};
 use crate::charts::{svg, ChartError, BLUE, FONT, GREY, INK, ORANGE};

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use ruvsim_sim::project::{Projection, Row};
+use ruvsim_experiments::project::{Projection, Row};
 
 use super::{
     claim_rows, display_row, fit_sentence, hop_sentence, scaling_chart, signed_percent, with_error,

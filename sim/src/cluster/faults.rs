@@ -17,13 +17,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{Cluster, Kernel, Outcome, SimError, Timer, Work};
-use crate::chip::step_time;
-use crate::engine::Engine;
-use crate::memory::{read_time, Region};
-use crate::rng::{self, bernoulli, exponential, Probability, Purpose};
 use crate::scenario::{FailurePolicy, FaultEvent, FaultSpec};
-use crate::stats::Distribution;
-use crate::time::{Duration, Time};
+use ruvsim_engine::engine::Engine;
+use ruvsim_engine::rng::{self, bernoulli, exponential, Probability, Purpose};
+use ruvsim_engine::stats::Distribution;
+use ruvsim_engine::time::{Duration, Time};
+use ruvsim_hw::chip::step_time;
+use ruvsim_hw::memory::{read_time, Region};
 
 /// A fault at a known time.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -37,15 +37,15 @@ pub use records::{ClusterOutput, Outcome, RequestRecord, TimelineSpan, TokenReco
 use speculative::Round;
 pub use speculative::{Speculation, SpeculationStats};
 
-use crate::calibration::Calibration;
-use crate::chip::{step_time, ChipError, CpuSetup};
-use crate::engine::{Engine, EngineError, Process, TaskRef};
-use crate::link::{DeliveryOutcome, LinkError, LinkModel};
-use crate::memory::MemorySetup;
 use crate::plan::Plan;
-use crate::rng::{self, Purpose};
-use crate::time::{Duration, Time};
 use crate::workload::Request;
+use ruvsim_engine::engine::{Engine, EngineError, Process, TaskRef};
+use ruvsim_engine::rng::{self, Purpose};
+use ruvsim_engine::time::{Duration, Time};
+use ruvsim_hw::calibration::Calibration;
+use ruvsim_hw::chip::{step_time, ChipError, CpuSetup};
+use ruvsim_hw::link::{DeliveryOutcome, LinkError, LinkModel};
+use ruvsim_hw::memory::MemorySetup;
 
 /// Bytes of one token id on a link: prompts, chosen tokens and draft proposals travel as these.
 pub const TOKEN_BYTES: u32 = 4;

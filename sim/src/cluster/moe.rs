@@ -17,7 +17,7 @@ use rand_chacha::rand_core::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work};
-use crate::engine::Engine;
+use ruvsim_engine::engine::Engine;
 
 /// Mixture-of-experts settings of a run.
 #[derive(Clone, Copy, Debug)]
@@ -219,7 +219,7 @@ impl Cluster<'_, '_> {
         engine: &mut Engine<Work, Timer>,
         stream: u32,
         layer: u32,
-        now: crate::time::Time,
+        now: ruvsim_engine::time::Time,
     ) -> Result<(), SimError> {
         let (token, _) = self.moe_context(stream)?;
         if layer + 1 < self.setup.config.n_layers {

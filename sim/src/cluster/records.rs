@@ -5,7 +5,7 @@ use ruvsim_core::OpCounts;
 use serde::{Deserialize, Serialize};
 
 use super::{FaultStats, Kernel, MoeStats, SpeculationStats};
-use crate::time::{Duration, Time};
+use ruvsim_engine::time::{Duration, Time};
 
 /// How a request ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

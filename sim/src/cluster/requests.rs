@@ -10,9 +10,9 @@ use super::{
     Cluster, Outcome, RequestRecord, SimError, Stream, Timer, TokenGraph, TokenRecord, Work,
     TOKEN_BYTES,
 };
-use crate::engine::Engine;
-use crate::rng::{self, Purpose};
-use crate::time::Time;
+use ruvsim_engine::engine::Engine;
+use ruvsim_engine::rng::{self, Purpose};
+use ruvsim_engine::time::Time;
 
 impl Cluster<'_, '_> {
     /// Closed loop: the next client request enters the queue at `now`.

@@ -13,9 +13,9 @@ use ruvsim_core::ModelConfig;
 use serde::{Deserialize, Serialize};
 
 use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work, TOKEN_BYTES};
-use crate::engine::Engine;
-use crate::rng::{bernoulli, Probability};
-use crate::time::Time;
+use ruvsim_engine::engine::Engine;
+use ruvsim_engine::rng::{bernoulli, Probability};
+use ruvsim_engine::time::Time;
 
 /// Speculative decoding settings of a run.
 #[derive(Clone, Copy, Debug)]
@@ -281,7 +281,7 @@ impl Cluster<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream, Purpose};
+    use ruvsim_engine::rng::{stream, Purpose};
 
     #[test]
     fn acceptance_is_the_agreeing_prefix() {

@@ -1,8 +1,8 @@
 //! Planner tests: partitions, budgets and the explanation of a plan that does not fit.
 use super::*;
-use crate::calibration::Variant;
-use crate::chip::KernelKind;
 use ruvsim_core::AttentionPattern;
+use ruvsim_hw::calibration::Variant;
+use ruvsim_hw::chip::KernelKind;
 
 fn stories(precision: Precision) -> ModelConfig {
     ModelConfig {

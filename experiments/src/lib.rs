@@ -1,0 +1,4 @@
+//! ruvsim-experiments.
+pub mod gated;
+pub mod gossip;
+pub mod project;

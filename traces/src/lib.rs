@@ -1,0 +1,152 @@
+//! Traces from real boards (and from the simulator): reading them, matching them to a scenario,
+//! comparing them with its simulation, and fitting the calibration to them.
+//!
+//! The line format is documented in `docs/trace-format.md`; the records themselves are read by
+//! [`ruvsim_core::trace`], which the firmware also uses to write them.
+//! - [`read`]: a whole trace file (serial log, merged capture, or JSON lines) -> [`Trace`], every
+//!   bad line reported with its number and reason.
+//! - [`header`]: a board's `H` fields -> [`BoardHeader`].
+//! - [`board`]: a board's events -> phase, token and transfer spans in picoseconds.
+//! - [`write`]: a [`ruvsim_sim::result::RunResult`] -> a synthetic trace (labelled as such).
+//! - [`matching`]: refuses a trace whose model checksum, partition or setup differ from the
+//!   scenario's, naming each difference.
+//! - [`verify`]: measured vs simulated per phase, chip, token and link, with error statistics;
+//!   [`report`] renders it as Markdown and CSV.
+//! - [`nnls`] and [`calibrate`]: fit cycle costs, memory efficiencies and link overheads.
+
+pub mod board;
+pub mod calibrate;
+pub mod header;
+pub mod matching;
+pub mod nnls;
+pub mod read;
+pub mod report;
+pub mod verify;
+pub mod write;
+
+use std::fmt;
+
+use ruvsim_core::trace::Phase;
+use serde::Serialize;
+use thiserror::Error;
+
+pub use board::{BoardTrace, PhaseSpan, TokenSpan, TransferSpan};
+pub use header::BoardHeader;
+pub use read::{parse_trace, read_trace, Trace};
+
+use ruvsim_sim::cluster::Kernel;
+
+/// One bad line of a trace: where and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LineIssue {
+    /// 1-based line number (0 when the problem is the trace as a whole).
+    pub line: usize,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl fmt::Display for LineIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            f.write_str(&self.reason)
+        } else {
+            write!(f, "line {}: {}", self.line, self.reason)
+        }
+    }
+}
+
+/// Why a trace could not be used.
+#[derive(Debug, Error)]
+pub enum TraceError {
+    /// The file could not be read.
+    #[error("cannot read trace {file}: {reason}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// Malformed or truncated lines, every one listed.
+    #[error("{origin}: {} bad line(s):\n{}", .issues.len(), list(.issues))]
+    Lines {
+        /// The file (or description of the text).
+        origin: String,
+        /// Each bad line.
+        issues: Vec<LineIssue>,
+    },
+    /// The trace was made with another model, partition or setup than the scenario.
+    #[error("{origin} does not match scenario {scenario}:\n{}", .differences.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]
+    Mismatch {
+        /// The trace file.
+        origin: String,
+        /// The scenario file.
+        scenario: String,
+        /// Each difference, in words.
+        differences: Vec<String>,
+    },
+    /// A trace cannot be written or used for the request.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn list(issues: &[LineIssue]) -> String {
+    issues
+        .iter()
+        .map(|issue| format!("  {issue}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The trace phase a simulated compute kernel corresponds to (the two vocabularies describe the
+/// same partitioned operations of the core). `None` for a speculative draft's whole forward pass,
+/// which firmware traces as its separate phases, and for the mixture-of-experts kernels, which the
+/// trace format has no phases for yet.
+pub fn phase_of(kernel: &Kernel) -> Option<Phase> {
+    Some(match *kernel {
+        Kernel::Embed => Phase::Embed,
+        Kernel::Layers(span) => Phase::Layers(span),
+        Kernel::Attention { layer, heads } => Phase::Attention { layer, heads },
+        Kernel::Ffn { layer, units } => Phase::Ffn { layer, units },
+        Kernel::Combine {
+            layer,
+            block,
+            ranks,
+        } => Phase::Combine {
+            layer,
+            block,
+            ranks,
+        },
+        Kernel::Classify(vocab) => Phase::Classify(vocab),
+        Kernel::Sample => Phase::Sample,
+        Kernel::Forward { .. }
+        | Kernel::MoeAttention { .. }
+        | Kernel::Expert { .. }
+        | Kernel::MoeCombine { .. } => return None,
+    })
+}
+
+/// The simulated kernel a trace phase corresponds to.
+pub fn kernel_of(phase: &Phase) -> Kernel {
+    match *phase {
+        Phase::Embed => Kernel::Embed,
+        Phase::Layers(span) => Kernel::Layers(span),
+        Phase::Attention { layer, heads } => Kernel::Attention { layer, heads },
+        Phase::Ffn { layer, units } => Kernel::Ffn { layer, units },
+        Phase::Combine {
+            layer,
+            block,
+            ranks,
+        } => Kernel::Combine {
+            layer,
+            block,
+            ranks,
+        },
+        Phase::Classify(vocab) => Kernel::Classify(vocab),
+        Phase::Sample => Kernel::Sample,
+    }
+}
+
+/// A phase in words with its parameters (`layers 0..5`, `L2 attn heads 0..4`), for reports.
+pub fn phase_label(phase: &Phase) -> String {
+    kernel_of(phase).label()
+}
