@@ -2,6 +2,7 @@
 //! the built binary. Tests marked "real model" need `RUVSIM_MODEL_DIR` (see
 //! `ruvsim_core::model_dir`); the others craft their inputs.
 
+use ruvsim_core::ModelShape;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -73,14 +74,16 @@ fn scratch_dir(test: &str) -> PathBuf {
 /// A small model shape for crafted inputs.
 fn small_config(precision: Precision) -> ModelConfig {
     ModelConfig {
-        dim: 32,
-        hidden_dim: 48,
-        n_layers: 2,
-        n_heads: 4,
-        n_kv_heads: 2,
-        vocab_size: 64,
-        seq_len: 32,
-        shared_classifier: false,
+        shape: ModelShape {
+            dim: 32,
+            hidden_dim: 48,
+            n_layers: 2,
+            n_heads: 4,
+            n_kv_heads: 2,
+            vocab_size: 64,
+            seq_len: 32,
+            shared_classifier: false,
+        },
         precision,
         attention: AttentionPattern::Full,
     }
@@ -90,14 +93,16 @@ fn small_config(precision: Precision) -> ModelConfig {
 fn small_checkpoint_bytes() -> Vec<u8> {
     let config = small_config(Precision::F32);
     let checkpoint = Checkpoint {
-        dim: config.dim,
-        hidden_dim: config.hidden_dim,
-        n_layers: config.n_layers,
-        n_heads: config.n_heads,
-        n_kv_heads: config.n_kv_heads,
-        vocab_size: config.vocab_size,
-        seq_len: config.seq_len,
-        shared_classifier: config.shared_classifier,
+        shape: ModelShape {
+            dim: config.shape.dim,
+            hidden_dim: config.shape.hidden_dim,
+            n_layers: config.shape.n_layers,
+            n_heads: config.shape.n_heads,
+            n_kv_heads: config.shape.n_kv_heads,
+            vocab_size: config.shape.vocab_size,
+            seq_len: config.shape.seq_len,
+            shared_classifier: config.shape.shared_classifier,
+        },
         weights: synthetic_weights(&config, 3).expect("synthetic weights"),
     };
     checkpoint.to_bytes().expect("serialise checkpoint")

@@ -5,6 +5,7 @@
 //!
 //! Run with `cargo bench -p ruvsim-core --bench forward`.
 
+use ruvsim_core::ModelShape;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -15,14 +16,16 @@ use ruvsim_core::{
 
 fn stories_shape(precision: Precision) -> ModelConfig {
     ModelConfig {
-        dim: 64,
-        hidden_dim: 172,
-        n_layers: 5,
-        n_heads: 8,
-        n_kv_heads: 4,
-        vocab_size: 512,
-        seq_len: 512,
-        shared_classifier: true,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 512,
+            shared_classifier: true,
+        },
         precision,
         attention: AttentionPattern::Full,
     }
@@ -31,8 +34,8 @@ fn stories_shape(precision: Precision) -> ModelConfig {
 /// Generates `steps` tokens greedily from token 1, reusing the workspace's memory.
 fn greedy(model: &Model, owned: &mut OwnedWorkspace, steps: u32) -> u32 {
     let config = *model.config();
-    let mut x = Vector::zeros(config.precision, config.dim as usize);
-    let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
+    let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
+    let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
     let mut counts = OpCounts::default();
     let mut token = 1;
     for pos in 0..steps {
@@ -60,8 +63,8 @@ fn bench_forward(c: &mut Criterion) {
         let model = Model::parse(&bytes).expect("parse");
         let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), 256).expect("ws");
         greedy(&model, &mut owned, 128);
-        let mut x = Vector::zeros(precision, config.dim as usize);
-        let mut logits = Vector::zeros(precision, config.vocab_size as usize);
+        let mut x = Vector::zeros(precision, config.shape.dim as usize);
+        let mut logits = Vector::zeros(precision, config.shape.vocab_size as usize);
         token_group.throughput(Throughput::Elements(1));
         token_group.bench_function(BenchmarkId::from_parameter(format!("{precision:?}")), |b| {
             b.iter(|| {

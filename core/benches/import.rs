@@ -7,6 +7,7 @@
 //!
 //! Run with `cargo bench -p ruvsim-core --bench import`.
 
+use ruvsim_core::ModelShape;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -24,26 +25,30 @@ Lily. We can help you.\" They looked everywhere and found the ball under a tree.
 /// A checkpoint with stories260K's shape and synthetic weights.
 fn stories_shaped_checkpoint() -> Checkpoint {
     let config = ModelConfig {
-        dim: 64,
-        hidden_dim: 172,
-        n_layers: 5,
-        n_heads: 8,
-        n_kv_heads: 4,
-        vocab_size: 512,
-        seq_len: 512,
-        shared_classifier: true,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 512,
+            shared_classifier: true,
+        },
         precision: Precision::F32,
         attention: AttentionPattern::Full,
     };
     Checkpoint {
-        dim: config.dim,
-        hidden_dim: config.hidden_dim,
-        n_layers: config.n_layers,
-        n_heads: config.n_heads,
-        n_kv_heads: config.n_kv_heads,
-        vocab_size: config.vocab_size,
-        seq_len: config.seq_len,
-        shared_classifier: config.shared_classifier,
+        shape: ModelShape {
+            dim: config.shape.dim,
+            hidden_dim: config.shape.hidden_dim,
+            n_layers: config.shape.n_layers,
+            n_heads: config.shape.n_heads,
+            n_kv_heads: config.shape.n_kv_heads,
+            vocab_size: config.shape.vocab_size,
+            seq_len: config.shape.seq_len,
+            shared_classifier: config.shape.shared_classifier,
+        },
         weights: synthetic_weights(&config, 1).expect("synthetic weights"),
     }
 }

@@ -30,6 +30,39 @@ impl Precision {
     pub fn is_integer(self) -> bool {
         self != Precision::F32
     }
+
+    /// The one spelling of a precision, in scenarios, trace headers and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::Int8 => "int8",
+            Precision::Int4 => "int4",
+            Precision::Binary => "binary",
+        }
+    }
+}
+
+impl core::fmt::Display for Precision {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A precision name that is none of [`Precision::ALL`]'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("unknown precision; valid precisions: f32, int8, int4, binary")]
+pub struct UnknownPrecision;
+
+impl core::str::FromStr for Precision {
+    type Err = UnknownPrecision;
+
+    /// Parses [`Precision::name`]'s spelling.
+    fn from_str(name: &str) -> Result<Precision, UnknownPrecision> {
+        Precision::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or(UnknownPrecision)
+    }
 }
 
 /// Which earlier positions a query attends to.
@@ -58,10 +91,13 @@ pub enum AttentionPattern {
     },
 }
 
-/// The shape of a llama-style decoder and how it is computed.
+/// The shape of a llama-style decoder: its dimensions, whatever its precision and attention. The
+/// one definition of a model's shape, used by the model format, llama2.c import, scenarios and the
+/// command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct ModelConfig {
+#[cfg_attr(feature = "serde", serde(deny_unknown_fields))]
+pub struct ModelShape {
     /// Width of the residual stream.
     pub dim: u32,
     /// Hidden units of the SwiGLU feed-forward block.
@@ -76,8 +112,25 @@ pub struct ModelConfig {
     pub vocab_size: u32,
     /// Maximum context length.
     pub seq_len: u32,
-    /// Whether the classifier shares the token embedding matrix.
+    /// Whether the classifier shares the token embedding matrix (true when a description leaves
+    /// it out, as in llama2.c's own models).
+    #[cfg_attr(feature = "serde", serde(default = "shared_by_default"))]
     pub shared_classifier: bool,
+}
+
+/// The default of [`ModelShape::shared_classifier`] in descriptions.
+#[cfg(feature = "serde")]
+fn shared_by_default() -> bool {
+    true
+}
+
+/// The shape of a llama-style decoder and how it is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ModelConfig {
+    /// The dimensions.
+    #[cfg_attr(feature = "serde", serde(flatten))]
+    pub shape: ModelShape,
     /// Precision of the weight matrices.
     pub precision: Precision,
     /// Attention pattern.
@@ -144,7 +197,58 @@ pub enum ConfigError {
     },
 }
 
-impl ModelConfig {
+impl ModelShape {
+    /// Shapes of the published llama2.c TinyStories checkpoints (llama2.c README), by the names
+    /// scenarios use for them.
+    pub const PRESETS: [(&'static str, ModelShape); 4] = [
+        (
+            "stories260k",
+            ModelShape::llama2c(64, 172, 5, 8, 4, 512, 512),
+        ),
+        (
+            "stories15m",
+            ModelShape::llama2c(288, 768, 6, 6, 6, 32000, 256),
+        ),
+        (
+            "stories42m",
+            ModelShape::llama2c(512, 1376, 8, 8, 8, 32000, 1024),
+        ),
+        (
+            "stories110m",
+            ModelShape::llama2c(768, 2048, 12, 12, 12, 32000, 1024),
+        ),
+    ];
+
+    /// The preset called `name` (case-insensitive), if there is one.
+    pub fn preset(name: &str) -> Option<ModelShape> {
+        ModelShape::PRESETS
+            .iter()
+            .find(|(preset, _)| preset.eq_ignore_ascii_case(name))
+            .map(|&(_, shape)| shape)
+    }
+
+    /// A TinyStories shape: the classifier shares the embedding.
+    const fn llama2c(
+        dim: u32,
+        hidden_dim: u32,
+        n_layers: u32,
+        n_heads: u32,
+        n_kv_heads: u32,
+        vocab_size: u32,
+        seq_len: u32,
+    ) -> ModelShape {
+        ModelShape {
+            dim,
+            hidden_dim,
+            n_layers,
+            n_heads,
+            n_kv_heads,
+            vocab_size,
+            seq_len,
+            shared_classifier: true,
+        }
+    }
+
     /// Dimension of one attention head.
     pub fn head_size(&self) -> u32 {
         self.dim / self.n_heads
@@ -160,25 +264,24 @@ impl ModelConfig {
         self.n_heads / self.n_kv_heads
     }
 
-    /// Checks every relation the forward pass relies on. Every entry point of the core that takes
-    /// a configuration from outside validates it first.
+    /// Checks every relation between dimensions that the forward pass relies on: each positive
+    /// and within the integer numerics' limits ([`ModelShape::check_relations`] for the rest).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let fields = [
-            ("dim", self.dim, MAX_WIDTH),
-            ("hidden_dim", self.hidden_dim, MAX_WIDTH),
-            ("n_layers", self.n_layers, MAX_LAYERS),
-            ("n_heads", self.n_heads, MAX_WIDTH),
-            ("n_kv_heads", self.n_kv_heads, MAX_WIDTH),
-            ("vocab_size", self.vocab_size, MAX_VOCAB),
-            ("seq_len", self.seq_len, MAX_SEQ_LEN),
-        ];
-        for (field, value, max) in fields {
-            if value == 0 {
-                return Err(ConfigError::Zero { field });
-            }
+        self.check_relations()?;
+        for (field, value, max) in self.fields_with_limits() {
             if value > max {
                 return Err(ConfigError::TooLarge { field, value, max });
             }
+        }
+        Ok(())
+    }
+
+    /// Checks what any llama-style model needs, whatever its size: every dimension positive,
+    /// heads dividing the width, key/value heads dividing the heads, and an even head size for
+    /// rotary embeddings.
+    pub fn check_relations(&self) -> Result<(), ConfigError> {
+        if let Some((field, _, _)) = self.fields_with_limits().find(|&(_, value, _)| value == 0) {
+            return Err(ConfigError::Zero { field });
         }
         if !self.dim.is_multiple_of(self.n_heads) {
             return Err(ConfigError::DimNotDivisibleByHeads {
@@ -197,6 +300,29 @@ impl ModelConfig {
                 head_size: self.head_size(),
             });
         }
+        Ok(())
+    }
+
+    /// Every dimension with its name and the largest value the core supports.
+    fn fields_with_limits(&self) -> impl Iterator<Item = (&'static str, u32, u32)> {
+        [
+            ("dim", self.dim, MAX_WIDTH),
+            ("hidden_dim", self.hidden_dim, MAX_WIDTH),
+            ("n_layers", self.n_layers, MAX_LAYERS),
+            ("n_heads", self.n_heads, MAX_WIDTH),
+            ("n_kv_heads", self.n_kv_heads, MAX_WIDTH),
+            ("vocab_size", self.vocab_size, MAX_VOCAB),
+            ("seq_len", self.seq_len, MAX_SEQ_LEN),
+        ]
+        .into_iter()
+    }
+}
+
+impl ModelConfig {
+    /// Checks the shape ([`ModelShape::validate`]) and the attention pattern. Every entry point
+    /// of the core that takes a configuration from outside validates it first.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.shape.validate()?;
         self.attention.validate()
     }
 }

@@ -138,7 +138,7 @@ impl TensorKind {
     /// Whether a model with `config` holds this tensor.
     pub fn present_in(self, config: &ModelConfig) -> bool {
         match self {
-            TensorKind::Wcls => !config.shared_classifier,
+            TensorKind::Wcls => !config.shape.shared_classifier,
             TensorKind::RopePhase => config.precision.is_integer(),
             _ => true,
         }
@@ -157,8 +157,12 @@ impl TensorKind {
     /// Shape of this tensor in a model with `config`: `(number of dimensions, dimensions)`,
     /// unused dimensions zero.
     pub fn shape(self, config: &ModelConfig) -> (u8, [u32; 3]) {
-        let (dim, hidden, layers) = (config.dim, config.hidden_dim, config.n_layers);
-        let (vocab, kv_dim) = (config.vocab_size, config.kv_dim());
+        let (dim, hidden, layers) = (
+            config.shape.dim,
+            config.shape.hidden_dim,
+            config.shape.n_layers,
+        );
+        let (vocab, kv_dim) = (config.shape.vocab_size, config.shape.kv_dim());
         match self {
             TensorKind::TokenEmbedding | TensorKind::Wcls => (2, [vocab, dim, 0]),
             TensorKind::RmsAtt | TensorKind::RmsFfn => (2, [layers, dim, 0]),
@@ -167,7 +171,7 @@ impl TensorKind {
             TensorKind::W1 | TensorKind::W3 => (3, [layers, hidden, dim]),
             TensorKind::W2 => (3, [layers, dim, hidden]),
             TensorKind::RmsFinal => (1, [dim, 0, 0]),
-            TensorKind::RopePhase => (1, [config.head_size() / 2, 0, 0]),
+            TensorKind::RopePhase => (1, [config.shape.head_size() / 2, 0, 0]),
         }
     }
 

@@ -25,7 +25,9 @@ pub mod ops;
 pub use ops::OpCounts;
 
 pub mod config;
-pub use config::{AttentionPattern, ConfigError, ModelConfig, Precision};
+pub use config::{
+    AttentionPattern, ConfigError, ModelConfig, ModelShape, Precision, UnknownPrecision,
+};
 
 mod counts;
 pub mod error;

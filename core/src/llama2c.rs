@@ -9,6 +9,8 @@
 //! Parsing checks every header value and the exact file length before allocating anything, so a
 //! truncated or corrupt file yields a [`Llama2cError`] naming the problem, never a panic.
 
+use crate::config::ModelShape;
+use crate::ConfigError;
 use std::vec::Vec;
 
 use thiserror::Error;
@@ -66,28 +68,11 @@ pub enum Llama2cError {
         /// The value that does not fit.
         value: u32,
     },
-    /// `dim` is not a multiple of `n_heads`, so heads cannot have equal size.
-    #[error("dim {dim} is not divisible by n_heads {n_heads}")]
-    DimNotDivisibleByHeads {
-        /// Width of the residual stream.
-        dim: u32,
-        /// Number of query heads.
-        n_heads: u32,
-    },
-    /// `n_heads` is not a multiple of `n_kv_heads`, so query heads cannot share KV heads evenly.
-    #[error("n_heads {n_heads} is not divisible by n_kv_heads {n_kv_heads}")]
-    HeadsNotDivisibleByKvHeads {
-        /// Number of query heads.
-        n_heads: u32,
-        /// Number of key/value heads.
-        n_kv_heads: u32,
-    },
-    /// The head size is odd; rotary embeddings rotate pairs of elements.
-    #[error("head size {head_size} is odd; rotary embeddings need an even head size")]
-    OddHeadSize {
-        /// `dim / n_heads`.
-        head_size: u32,
-    },
+    /// The header's dimensions break a relation every llama-style model needs (heads dividing
+    /// the width, key/value heads dividing the heads, an even head size), or exceed the core's
+    /// limits.
+    #[error(transparent)]
+    Shape(#[from] ConfigError),
     /// The tensor sizes implied by the header overflow a 64-bit byte count.
     #[error("llama2.c header implies tensors larger than 2^64 bytes")]
     ShapeTooLarge,
@@ -131,76 +116,15 @@ pub enum Llama2cError {
 /// A llama2.c checkpoint: its header and all weights as f32.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
-    /// Width of the residual stream.
-    pub dim: u32,
-    /// Hidden units of the feed-forward block.
-    pub hidden_dim: u32,
-    /// Number of decoder layers.
-    pub n_layers: u32,
-    /// Number of query heads.
-    pub n_heads: u32,
-    /// Number of key/value heads.
-    pub n_kv_heads: u32,
-    /// Vocabulary size (always positive here; the sign in the file is `shared_classifier`).
-    pub vocab_size: u32,
-    /// Maximum context length.
-    pub seq_len: u32,
-    /// Whether the classifier is the token embedding (`weights.wcls` is then `None`).
-    pub shared_classifier: bool,
+    /// The header's dimensions (`vocab_size` always positive here; the sign in the file is
+    /// `shared_classifier`, and when it is set `weights.wcls` is `None`).
+    pub shape: ModelShape,
     /// The weights, in llama2.c order.
     pub weights: F32Weights,
 }
 
-/// The validated header dimensions, from which every tensor's element count follows.
-#[derive(Clone, Copy, Debug)]
-struct Shape {
-    dim: u32,
-    hidden_dim: u32,
-    n_layers: u32,
-    n_heads: u32,
-    n_kv_heads: u32,
-    vocab_size: u32,
-    seq_len: u32,
-    shared_classifier: bool,
-}
-
-impl Shape {
-    /// Checks the relations between dimensions that every llama-style model needs.
-    fn validate(self) -> Result<Self, Llama2cError> {
-        let fields = [
-            ("dim", self.dim),
-            ("hidden_dim", self.hidden_dim),
-            ("n_layers", self.n_layers),
-            ("n_heads", self.n_heads),
-            ("n_kv_heads", self.n_kv_heads),
-            ("vocab_size", self.vocab_size),
-            ("seq_len", self.seq_len),
-        ];
-        if let Some(&(field, value)) = fields.iter().find(|(_, value)| *value == 0) {
-            return Err(Llama2cError::NonPositive {
-                field,
-                value: i64::from(value),
-            });
-        }
-        if !self.dim.is_multiple_of(self.n_heads) {
-            return Err(Llama2cError::DimNotDivisibleByHeads {
-                dim: self.dim,
-                n_heads: self.n_heads,
-            });
-        }
-        if !self.n_heads.is_multiple_of(self.n_kv_heads) {
-            return Err(Llama2cError::HeadsNotDivisibleByKvHeads {
-                n_heads: self.n_heads,
-                n_kv_heads: self.n_kv_heads,
-            });
-        }
-        let head_size = self.dim / self.n_heads;
-        if !head_size.is_multiple_of(2) {
-            return Err(Llama2cError::OddHeadSize { head_size });
-        }
-        Ok(self)
-    }
-
+/// The tensor layout a llama2.c header implies.
+impl ModelShape {
     /// Element counts of every tensor in file order ([`TENSOR_ORDER`]); `wcls` is 0 when shared.
     fn tensor_elements(&self) -> Result<[u64; 14], Llama2cError> {
         let mul = |a: u64, b: u64| a.checked_mul(b).ok_or(Llama2cError::ShapeTooLarge);
@@ -251,7 +175,8 @@ impl Checkpoint {
     /// The header is validated and the file length checked against it before any tensor is read,
     /// so corrupt input costs no large allocation.
     pub fn parse(bytes: &[u8]) -> Result<Checkpoint, Llama2cError> {
-        let shape = read_header(bytes)?.validate()?;
+        let shape = read_header(bytes)?;
+        check_shape(&shape)?;
         let ends = shape.tensor_ends()?;
         let expected_bytes = ends[ends.len() - 1];
         if let Some(index) = ends.iter().position(|&end| end > bytes.len() as u64) {
@@ -289,30 +214,13 @@ impl Checkpoint {
             rms_final,
             wcls: (!shape.shared_classifier).then_some(wcls),
         };
-        Ok(Checkpoint {
-            dim: shape.dim,
-            hidden_dim: shape.hidden_dim,
-            n_layers: shape.n_layers,
-            n_heads: shape.n_heads,
-            n_kv_heads: shape.n_kv_heads,
-            vocab_size: shape.vocab_size,
-            seq_len: shape.seq_len,
-            shared_classifier: shape.shared_classifier,
-            weights,
-        })
+        Ok(Checkpoint { shape, weights })
     }
 
     /// The ruvsim configuration of this model at `precision`, with full attention (llama2.c's).
     pub fn config(&self, precision: Precision) -> ModelConfig {
         ModelConfig {
-            dim: self.dim,
-            hidden_dim: self.hidden_dim,
-            n_layers: self.n_layers,
-            n_heads: self.n_heads,
-            n_kv_heads: self.n_kv_heads,
-            vocab_size: self.vocab_size,
-            seq_len: self.seq_len,
-            shared_classifier: self.shared_classifier,
+            shape: self.shape,
             precision,
             attention: AttentionPattern::Full,
         }
@@ -325,7 +233,8 @@ impl Checkpoint {
     /// Fails when the header is invalid, a dimension does not fit an `i32`, or a tensor's length
     /// (or the presence of `wcls`) disagrees with the header.
     pub fn to_bytes(&self) -> Result<Vec<u8>, Llama2cError> {
-        let shape = self.shape().validate()?;
+        let shape = self.shape;
+        check_shape(&shape)?;
         let elements = shape.tensor_elements()?;
         let (rope_cos, rope_sin) = rope_tables(shape.seq_len, shape.dim / shape.n_heads);
         let w = &self.weights;
@@ -397,23 +306,19 @@ impl Checkpoint {
         }
         Ok(out)
     }
+}
 
-    fn shape(&self) -> Shape {
-        Shape {
-            dim: self.dim,
-            hidden_dim: self.hidden_dim,
-            n_layers: self.n_layers,
-            n_heads: self.n_heads,
-            n_kv_heads: self.n_kv_heads,
-            vocab_size: self.vocab_size,
-            seq_len: self.seq_len,
-            shared_classifier: self.shared_classifier,
-        }
-    }
+/// Checks the relations a llama2.c header must satisfy; a zero dimension is reported as the
+/// header field it is.
+fn check_shape(shape: &ModelShape) -> Result<(), Llama2cError> {
+    shape.check_relations().map_err(|error| match error {
+        ConfigError::Zero { field } => Llama2cError::NonPositive { field, value: 0 },
+        other => Llama2cError::Shape(other),
+    })
 }
 
 /// Reads the seven header integers; rejects non-positive values.
-fn read_header(bytes: &[u8]) -> Result<Shape, Llama2cError> {
+fn read_header(bytes: &[u8]) -> Result<ModelShape, Llama2cError> {
     let header = bytes
         .get(..HEADER_BYTES)
         .ok_or(Llama2cError::TooShortForHeader {
@@ -446,7 +351,7 @@ fn read_header(bytes: &[u8]) -> Result<Shape, Llama2cError> {
         });
     }
     let seq_len = positive("seq_len", 6)?;
-    Ok(Shape {
+    Ok(ModelShape {
         dim,
         hidden_dim,
         n_layers,

@@ -1,6 +1,7 @@
 //! Zero-copy reading of a model file: [`Model::parse`] validates a byte slice (on a chip it sits
 //! in flash) and hands out views of its tensors without copying.
 
+use crate::config::ModelShape;
 use core::ops::Range;
 
 use crate::config::{ModelConfig, Precision};
@@ -157,14 +158,16 @@ fn read_config(bytes: &[u8]) -> Result<ModelConfig, FormatError> {
     let attention = attention_from_fields(kind, params, read_u64(bytes, field::ATTENTION_SEED))
         .ok_or(FormatError::UnknownAttention(kind))?;
     let config = ModelConfig {
-        dim: dims[0],
-        hidden_dim: dims[1],
-        n_layers: dims[2],
-        n_heads: dims[3],
-        n_kv_heads: dims[4],
-        vocab_size: dims[5],
-        seq_len: dims[6],
-        shared_classifier: flags & FLAG_SHARED_CLASSIFIER != 0,
+        shape: ModelShape {
+            dim: dims[0],
+            hidden_dim: dims[1],
+            n_layers: dims[2],
+            n_heads: dims[3],
+            n_kv_heads: dims[4],
+            vocab_size: dims[5],
+            seq_len: dims[6],
+            shared_classifier: flags & FLAG_SHARED_CLASSIFIER != 0,
+        },
         precision,
         attention,
     };
@@ -432,7 +435,7 @@ impl<'a> Model<'a> {
 
     /// The classifier matrix: `wcls`, or the token embedding when shared.
     pub fn classifier(&self) -> MatrixRef<'a> {
-        if self.config.shared_classifier {
+        if self.config.shape.shared_classifier {
             self.matrix(TensorKind::TokenEmbedding, 0)
         } else {
             self.matrix(TensorKind::Wcls, 0)
@@ -448,7 +451,7 @@ impl<'a> Model<'a> {
     /// Norm weights of `layer` (layer 0 for the final norm) as Q16.16 (integer models; `layer`
     /// must be below `n_layers`).
     pub(crate) fn norm_q16(&self, kind: TensorKind, layer: u32) -> impl Iterator<Item = i32> + 'a {
-        self.vector_bytes(kind, layer, 4 * self.config.dim as usize)
+        self.vector_bytes(kind, layer, 4 * self.config.shape.dim as usize)
             .chunks_exact(4)
             .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
@@ -456,7 +459,7 @@ impl<'a> Model<'a> {
     /// Norm weights of `layer` (layer 0 for the final norm) as f32 (f32 models; `layer` must be
     /// below `n_layers`).
     pub(crate) fn norm_f32(&self, kind: TensorKind, layer: u32) -> impl Iterator<Item = f32> + 'a {
-        self.vector_bytes(kind, layer, 4 * self.config.dim as usize)
+        self.vector_bytes(kind, layer, 4 * self.config.shape.dim as usize)
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
@@ -464,7 +467,7 @@ impl<'a> Model<'a> {
     /// Rotary phase increment of frequency pair `pair`, in turns as a wrapping Q64 fraction per
     /// position (integer models; `pair` below `head_size / 2`).
     pub(crate) fn rope_phase(&self, pair: u32) -> u64 {
-        let pairs = self.config.head_size() as usize / 2;
+        let pairs = self.config.shape.head_size() as usize / 2;
         read_u64(
             self.vector_bytes(TensorKind::RopePhase, 0, 8 * pairs),
             8 * pair as usize,

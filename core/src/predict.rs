@@ -62,23 +62,24 @@ pub enum Op {
 /// `pos` matters only to attention (how many positions it attends); it must be below `seq_len`.
 pub fn predict(config: &ModelConfig, op: &Op, pos: u32) -> Result<OpCounts, ExecError> {
     config.validate()?;
-    if pos >= config.seq_len {
+    if pos >= config.shape.seq_len {
         return Err(ExecError::Position {
             pos,
-            context_len: config.seq_len,
+            context_len: config.shape.seq_len,
         });
     }
-    let layer_check = |layer: u32| Span::new(layer, layer + 1).check("layer", config.n_layers);
+    let layer_check =
+        |layer: u32| Span::new(layer, layer + 1).check("layer", config.shape.n_layers);
     Ok(match *op {
         Op::Embed => counts::embed(config),
         Op::AttentionHeads { layer, heads } => {
             layer_check(layer)?;
-            heads.check("heads", config.n_heads)?;
+            heads.check("heads", config.shape.n_heads)?;
             attention_counts(config, heads, pos)
         }
         Op::FfnUnits { layer, units } => {
             layer_check(layer)?;
-            units.check("feed-forward units", config.hidden_dim)?;
+            units.check("feed-forward units", config.shape.hidden_dim)?;
             check_unit_alignment(config, units)?;
             ffn_counts(config, units)
         }
@@ -88,15 +89,15 @@ pub fn predict(config: &ModelConfig, op: &Op, pos: u32) -> Result<OpCounts, Exec
             counts::combine(config)
         }
         Op::Layers { layers } => {
-            layers.check("layers", config.n_layers)?;
-            let per_layer = attention_counts(config, Span::new(0, config.n_heads), pos)
-                + ffn_counts(config, Span::new(0, config.hidden_dim))
+            layers.check("layers", config.shape.n_layers)?;
+            let per_layer = attention_counts(config, Span::new(0, config.shape.n_heads), pos)
+                + ffn_counts(config, Span::new(0, config.shape.hidden_dim))
                 + counts::combine(config)
                 + counts::combine(config);
             crate::kernels::scale(per_layer, u64::from(layers.len()))
         }
         Op::Classify { vocab } => {
-            vocab.check("vocabulary rows", config.vocab_size)?;
+            vocab.check("vocabulary rows", config.shape.vocab_size)?;
             if vocab.is_empty() {
                 OpCounts::default()
             } else {
@@ -104,17 +105,17 @@ pub fn predict(config: &ModelConfig, op: &Op, pos: u32) -> Result<OpCounts, Exec
                     + row_counts(
                         config.precision,
                         u64::from(vocab.len()),
-                        u64::from(config.dim),
+                        u64::from(config.shape.dim),
                     )
             }
         }
-        Op::Sample(sampler) => sample_counts(&sampler, config.vocab_size)?,
+        Op::Sample(sampler) => sample_counts(&sampler, config.shape.vocab_size)?,
     })
 }
 
 /// The key/value heads query heads `heads` use.
 fn kv_heads_of(config: &ModelConfig, heads: Span) -> Span {
-    let group = config.kv_group();
+    let group = config.shape.kv_group();
     Span::new(heads.start / group, heads.end.div_ceil(group))
 }
 
@@ -122,10 +123,10 @@ fn attention_counts(config: &ModelConfig, heads: Span, pos: u32) -> OpCounts {
     if heads.is_empty() {
         return OpCounts::default();
     }
-    let hs = config.head_size();
+    let hs = config.shape.head_size();
     let kv = kv_heads_of(config, heads);
     let (n_heads, n_kv) = (u64::from(heads.len()), u64::from(kv.len()));
-    let dim = u64::from(config.dim);
+    let dim = u64::from(config.shape.dim);
     let positions = u64::from(attended_count(&config.attention, pos));
     let group = if config.precision.is_integer() {
         hs
@@ -141,7 +142,7 @@ fn attention_counts(config: &ModelConfig, heads: Span, pos: u32) -> OpCounts {
         + counts::quantize(config, n_heads * u64::from(hs))
         + grouped_counts(
             config.precision,
-            config.dim,
+            config.shape.dim,
             heads.start * hs,
             heads.len() * hs,
             group,
@@ -159,12 +160,15 @@ fn ffn_counts(config: &ModelConfig, units: Span) -> OpCounts {
         units.len()
     };
     counts::block_input(config)
-        + crate::kernels::scale(row_counts(config.precision, n, u64::from(config.dim)), 2)
+        + crate::kernels::scale(
+            row_counts(config.precision, n, u64::from(config.shape.dim)),
+            2,
+        )
         + counts::swiglu(n)
         + counts::quantize(config, n)
         + grouped_counts(
             config.precision,
-            config.dim,
+            config.shape.dim,
             units.start,
             units.len(),
             group,
@@ -210,7 +214,7 @@ pub fn footprint(
 ) -> Result<Footprint, ExecError> {
     crate::workspace::check_request(config, shard, context_len)?;
     let precision = config.precision;
-    let (dim, hs) = (config.dim, config.head_size());
+    let (dim, hs) = (config.shape.dim, config.shape.head_size());
     let scales = |rows: u32| {
         if precision.is_integer() {
             4 * u64::from(rows)
@@ -222,7 +226,7 @@ pub fn footprint(
     let rows = |n: u32| u64::from(n) * row_storage_bytes(precision, dim);
     let mut weights = 0;
     if shard.embedding {
-        weights += rows(config.vocab_size);
+        weights += rows(config.shape.vocab_size);
     }
     let layers = u64::from(shard.layers.len());
     if shard.has_attention() {
@@ -247,14 +251,20 @@ pub fn footprint(
         let units = shard.ffn_units;
         let per_layer = norm
             + 2 * rows(units.len())
-            + column_slice_bytes(config, dim, config.hidden_dim, units.start, units.len())
+            + column_slice_bytes(
+                config,
+                dim,
+                config.shape.hidden_dim,
+                units.start,
+                units.len(),
+            )
             + scales(dim);
         weights += layers * per_layer;
     }
     if !shard.vocab.is_empty() {
         weights += norm;
         // A shared classifier's rows are the embedding rows, already counted if held.
-        if !(config.shared_classifier && shard.embedding) {
+        if !(config.shape.shared_classifier && shard.embedding) {
             weights += rows(shard.vocab.len());
         }
     }

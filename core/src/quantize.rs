@@ -137,8 +137,8 @@ pub fn norm_to_q16(values: &[f32], tensor: TensorKind) -> Result<Vec<i32>, Encod
 /// Rotary phase increments of each frequency pair, as llama2.c defines the frequencies
 /// (`10000^(-2j / head_size)` radians per position), in turns as wrapping Q64 fractions.
 pub fn rope_phases(config: &ModelConfig) -> Vec<u64> {
-    let head_size = f64::from(config.head_size());
-    (0..config.head_size() / 2)
+    let head_size = f64::from(config.shape.head_size());
+    (0..config.shape.head_size() / 2)
         .map(|pair| {
             let frequency = libm::pow(10000.0, -f64::from(2 * pair) / head_size);
             let turns = frequency / core::f64::consts::TAU;

@@ -49,11 +49,14 @@ fn norm_weights(seed: u64, kind: TensorKind, count: u64) -> Vec<f32> {
 pub fn synthetic_weights(config: &ModelConfig, seed: u64) -> Result<F32Weights, EncodeError> {
     config.validate()?;
     let (dim, hidden, layers) = (
-        u64::from(config.dim),
-        u64::from(config.hidden_dim),
-        u64::from(config.n_layers),
+        u64::from(config.shape.dim),
+        u64::from(config.shape.hidden_dim),
+        u64::from(config.shape.n_layers),
     );
-    let (vocab, kv_dim) = (u64::from(config.vocab_size), u64::from(config.kv_dim()));
+    let (vocab, kv_dim) = (
+        u64::from(config.shape.vocab_size),
+        u64::from(config.shape.kv_dim()),
+    );
     let fan_in = |n: u64| 1.0 / libm::sqrtf(n as f32);
     let depth = 1.0 / libm::sqrtf(2.0 * layers as f32);
     let matrix =
@@ -70,7 +73,7 @@ pub fn synthetic_weights(config: &ModelConfig, seed: u64) -> Result<F32Weights, 
         w2: matrix(TensorKind::W2, dim, hidden, fan_in(hidden) * depth),
         w3: matrix(TensorKind::W3, hidden, dim, fan_in(dim)),
         rms_final: norm_weights(seed, TensorKind::RmsFinal, dim),
-        wcls: (!config.shared_classifier)
+        wcls: (!config.shape.shared_classifier)
             .then(|| gaussian(seed, TensorKind::Wcls, vocab * dim, fan_in(dim))),
     })
 }

@@ -410,15 +410,15 @@ impl<C: Clock, W: Write> Tracer<C, W> {
             "\n{TAG} H model=crc32:{:08x} precision={} dim={} hidden={} layers={} heads={} \
              kv_heads={} vocab={} seq_len={} shared={} attention=",
             header.model_crc32,
-            precision_name(c.precision),
-            c.dim,
-            c.hidden_dim,
-            c.n_layers,
-            c.n_heads,
-            c.n_kv_heads,
-            c.vocab_size,
-            c.seq_len,
-            u8::from(c.shared_classifier)
+            c.precision.name(),
+            c.shape.dim,
+            c.shape.hidden_dim,
+            c.shape.n_layers,
+            c.shape.n_heads,
+            c.shape.n_kv_heads,
+            c.shape.vocab_size,
+            c.shape.seq_len,
+            u8::from(c.shape.shared_classifier)
         )?;
         write_attention(out, &c.attention)?;
         write!(out, "\n{TAG} H partition=")?;
@@ -524,10 +524,7 @@ impl<C: Clock, W: Write> Tracer<C, W> {
 }
 
 mod header;
-pub use header::{
-    parse_attention, parse_partition, parse_span, precision_from_name, precision_name, Header,
-    Origin,
-};
+pub use header::{parse_attention, parse_partition, parse_span, Header, Origin};
 use header::{write_attention, write_partition};
 mod parse;
 pub use parse::{parse_record, Fields, Record, RecordError, Token, Value};

@@ -96,10 +96,10 @@ impl Shard {
     pub fn whole(config: &ModelConfig) -> Shard {
         Shard {
             embedding: true,
-            layers: Span::new(0, config.n_layers),
-            heads: Span::new(0, config.n_heads),
-            ffn_units: Span::new(0, config.hidden_dim),
-            vocab: Span::new(0, config.vocab_size),
+            layers: Span::new(0, config.shape.n_layers),
+            heads: Span::new(0, config.shape.n_heads),
+            ffn_units: Span::new(0, config.shape.hidden_dim),
+            vocab: Span::new(0, config.shape.vocab_size),
         }
     }
 
@@ -109,10 +109,10 @@ impl Shard {
         Shard {
             embedding: layers.start == 0,
             layers,
-            heads: Span::new(0, config.n_heads),
-            ffn_units: Span::new(0, config.hidden_dim),
-            vocab: if layers.end == config.n_layers {
-                Span::new(0, config.vocab_size)
+            heads: Span::new(0, config.shape.n_heads),
+            ffn_units: Span::new(0, config.shape.hidden_dim),
+            vocab: if layers.end == config.shape.n_layers {
+                Span::new(0, config.shape.vocab_size)
             } else {
                 Span::default()
             },
@@ -124,17 +124,18 @@ impl Shard {
         if self.heads.is_empty() {
             return Span::default();
         }
-        let group = config.kv_group();
+        let group = config.shape.kv_group();
         Span::new(self.heads.start / group, self.heads.end.div_ceil(group))
     }
 
     /// Checks every span against the model and, for integer models, the feed-forward alignment.
     pub fn validate(&self, config: &ModelConfig) -> Result<(), ExecError> {
-        self.layers.check("layers", config.n_layers)?;
-        self.heads.check("heads", config.n_heads)?;
+        self.layers.check("layers", config.shape.n_layers)?;
+        self.heads.check("heads", config.shape.n_heads)?;
         self.ffn_units
-            .check("feed-forward units", config.hidden_dim)?;
-        self.vocab.check("vocabulary rows", config.vocab_size)?;
+            .check("feed-forward units", config.shape.hidden_dim)?;
+        self.vocab
+            .check("vocabulary rows", config.shape.vocab_size)?;
         check_unit_alignment(config, self.ffn_units)
     }
 
@@ -152,7 +153,7 @@ impl Shard {
 /// Integer models quantise feed-forward activations in groups of [`FFN_GROUP`] units, so a
 /// feed-forward span must start and end on group boundaries (or at the hidden width).
 pub(crate) fn check_unit_alignment(config: &ModelConfig, units: Span) -> Result<(), ExecError> {
-    let aligned = |u: u32| u.is_multiple_of(FFN_GROUP) || u == config.hidden_dim;
+    let aligned = |u: u32| u.is_multiple_of(FFN_GROUP) || u == config.shape.hidden_dim;
     if !config.precision.is_integer()
         || units.is_empty()
         || (aligned(units.start) && aligned(units.end))
@@ -216,7 +217,7 @@ impl BufferSizes {
         }
         let slots = kv_slots(&config.attention, context_len) as usize;
         let heads = shard.layers.len() as usize * slots * shard.kv_heads(config).len() as usize;
-        let values = heads * config.head_size() as usize;
+        let values = heads * config.shape.head_size() as usize;
         if config.precision.is_integer() {
             BufferSizes {
                 i8s: 2 * values,
@@ -234,7 +235,7 @@ impl BufferSizes {
     /// Sizes of the scratch memory the operations of `shard` need (the largest of them).
     pub fn scratch(config: &ModelConfig, shard: &Shard, context_len: u32) -> BufferSizes {
         let mut sizes = BufferSizes::default();
-        let dim = config.dim as usize;
+        let dim = config.shape.dim as usize;
         if shard.has_attention() {
             sizes = sizes.max(attention_scratch(config, shard, context_len));
         }
@@ -299,8 +300,8 @@ fn input_scratch(config: &ModelConfig, width: usize) -> BufferSizes {
 }
 
 fn attention_scratch(config: &ModelConfig, shard: &Shard, context_len: u32) -> BufferSizes {
-    let dim = config.dim as usize;
-    let head_size = config.head_size() as usize;
+    let dim = config.shape.dim as usize;
+    let head_size = config.shape.head_size() as usize;
     let heads = shard.heads.len() as usize;
     let query = heads * head_size;
     let kv = shard.kv_heads(config).len() as usize * head_size;
@@ -329,7 +330,7 @@ fn attention_scratch(config: &ModelConfig, shard: &Shard, context_len: u32) -> B
 }
 
 fn ffn_scratch(config: &ModelConfig, units: usize) -> BufferSizes {
-    let input = input_scratch(config, config.dim as usize);
+    let input = input_scratch(config, config.shape.dim as usize);
     if config.precision.is_integer() {
         input.plus(BufferSizes {
             i32s: 2 * units,
@@ -548,10 +549,10 @@ pub(crate) fn check_request(
 ) -> Result<(), ExecError> {
     config.validate()?;
     shard.validate(config)?;
-    if context_len == 0 || context_len > config.seq_len {
+    if context_len == 0 || context_len > config.shape.seq_len {
         return Err(ExecError::ContextLength {
             context_len,
-            seq_len: config.seq_len,
+            seq_len: config.shape.seq_len,
         });
     }
     Ok(())
@@ -601,7 +602,7 @@ impl<'a> Workspace<'a> {
                 layers: shard.layers,
                 kv_heads: shard.kv_heads(config),
                 slots: kv_slots(&config.attention, context_len),
-                head_size: config.head_size() as usize,
+                head_size: config.shape.head_size() as usize,
                 keys_i8,
                 values_i8,
                 key_steps,

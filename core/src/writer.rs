@@ -145,10 +145,10 @@ fn encode_tensor(
 /// Quantises `weights` to `config.precision` and writes them in the model format.
 pub fn encode_model(config: &ModelConfig, weights: &F32Weights) -> Result<Vec<u8>, EncodeError> {
     config.validate()?;
-    if weights.wcls.is_some() == config.shared_classifier {
+    if weights.wcls.is_some() == config.shape.shared_classifier {
         return Err(EncodeError::ClassifierPresence {
             present: weights.wcls.is_some(),
-            shared: config.shared_classifier,
+            shared: config.shape.shared_classifier,
         });
     }
     let tensors = TensorKind::ALL
@@ -189,18 +189,18 @@ fn layout(config: &ModelConfig, tensors: &[EncodedTensor]) -> Vec<u8> {
     bytes[..MAGIC.len()].copy_from_slice(&MAGIC);
     put_u32(&mut bytes, field::VERSION, VERSION);
     let dims = [
-        config.dim,
-        config.hidden_dim,
-        config.n_layers,
-        config.n_heads,
-        config.n_kv_heads,
-        config.vocab_size,
-        config.seq_len,
+        config.shape.dim,
+        config.shape.hidden_dim,
+        config.shape.n_layers,
+        config.shape.n_heads,
+        config.shape.n_kv_heads,
+        config.shape.vocab_size,
+        config.shape.seq_len,
     ];
     for (i, d) in dims.into_iter().enumerate() {
         put_u32(&mut bytes, field::DIMS + 4 * i, d);
     }
-    let flags = if config.shared_classifier {
+    let flags = if config.shape.shared_classifier {
         FLAG_SHARED_CLASSIFIER
     } else {
         0

@@ -2,6 +2,7 @@
 
 mod common;
 
+use ruvsim_core::ModelShape;
 use ruvsim_core::{
     footprint, synthetic_model, AttentionPattern, BufferSizes, Model, ModelConfig, Precision,
     Shard, Span, TensorKind,
@@ -9,14 +10,16 @@ use ruvsim_core::{
 
 fn stories(precision: Precision, shared_classifier: bool) -> ModelConfig {
     ModelConfig {
-        dim: 64,
-        hidden_dim: 172,
-        n_layers: 5,
-        n_heads: 8,
-        n_kv_heads: 4,
-        vocab_size: 512,
-        seq_len: 512,
-        shared_classifier,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 512,
+            shared_classifier,
+        },
         precision,
         attention: AttentionPattern::Full,
     }

@@ -410,11 +410,11 @@ proptest! {
         if let Ok(model) = Model::parse(&edited) {
             let config = *model.config();
             let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), 4).unwrap();
-            let mut x = Vector::zeros(config.precision, config.dim as usize);
-            let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
+            let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
+            let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
             for pos in 0..4 {
                 let mut ws = owned.workspace().unwrap();
-                let result = forward(&model, &mut ws, pos % config.vocab_size, pos, x.as_mut(), logits.as_mut(), &mut OpCounts::default());
+                let result = forward(&model, &mut ws, pos % config.shape.vocab_size, pos, x.as_mut(), logits.as_mut(), &mut OpCounts::default());
                 if result.is_err() {
                     break;
                 }

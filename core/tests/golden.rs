@@ -12,6 +12,7 @@
 
 mod common;
 
+use ruvsim_core::ModelShape;
 use ruvsim_core::{
     argmax, forward, synthetic_model, AttentionPattern, Model, ModelConfig, OpCounts,
     OwnedWorkspace, Precision, Shard, Vector,
@@ -57,14 +58,16 @@ const GOLDEN: [(Precision, [u32; STEPS as usize], u64); 4] = [
 
 fn golden_config(precision: Precision) -> ModelConfig {
     ModelConfig {
-        dim: 64,
-        hidden_dim: 172,
-        n_layers: 5,
-        n_heads: 8,
-        n_kv_heads: 4,
-        vocab_size: 512,
-        seq_len: 64,
-        shared_classifier: false,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 64,
+            shared_classifier: false,
+        },
         precision,
         attention: AttentionPattern::BigBird {
             global: 2,
@@ -81,8 +84,8 @@ fn run(precision: Precision) -> (Vec<u32>, u64) {
     let bytes = synthetic_model(&config, 2024).unwrap();
     let model = Model::parse(&bytes).unwrap();
     let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), STEPS).unwrap();
-    let mut x = Vector::zeros(precision, config.dim as usize);
-    let mut logits = Vector::zeros(precision, config.vocab_size as usize);
+    let mut x = Vector::zeros(precision, config.shape.dim as usize);
+    let mut logits = Vector::zeros(precision, config.shape.vocab_size as usize);
     let mut counts = OpCounts::default();
     let mut all_logits = Vec::new();
     let mut tokens = Vec::new();

@@ -6,6 +6,7 @@
 mod common;
 
 use proptest::prelude::*;
+use ruvsim_core::ModelShape;
 use ruvsim_core::{
     add_partial, attention_heads, classify, embed, ffn_units, reduce_partials, run_layers,
     synthetic_model, AttentionPattern, Block, Model, ModelConfig, OpCounts, OwnedWorkspace,
@@ -34,12 +35,12 @@ fn spans(cuts: &[u32], end: u32) -> Vec<Span> {
 fn shard(config: &ModelConfig, heads: Span, units: Span, vocab: Span) -> OwnedWorkspace {
     let shard = Shard {
         embedding: false,
-        layers: Span::new(0, config.n_layers),
+        layers: Span::new(0, config.shape.n_layers),
         heads,
         ffn_units: units,
         vocab,
     };
-    OwnedWorkspace::new(config, &shard, config.seq_len).expect("shard workspace")
+    OwnedWorkspace::new(config, &shard, config.shape.seq_len).expect("shard workspace")
 }
 
 /// Logits of every position with the model cut by `cuts` (tensor parallel + vocabulary slices).
@@ -47,10 +48,10 @@ fn tensor_parallel_logits(bytes: &[u8], tokens: &[u32], cuts: &Cuts) -> Vec<Vect
     let model = Model::parse(bytes).unwrap();
     let config = *model.config();
     let precision = config.precision;
-    let dim = config.dim as usize;
-    let head_spans = spans(&cuts.heads, config.n_heads);
-    let unit_spans = spans(&cuts.units, config.hidden_dim);
-    let vocab_spans = spans(&cuts.vocab, config.vocab_size);
+    let dim = config.shape.dim as usize;
+    let head_spans = spans(&cuts.heads, config.shape.n_heads);
+    let unit_spans = spans(&cuts.units, config.shape.hidden_dim);
+    let vocab_spans = spans(&cuts.vocab, config.shape.vocab_size);
     let empty = Span::default();
     let mut head_shards: Vec<_> = head_spans
         .iter()
@@ -70,7 +71,7 @@ fn tensor_parallel_logits(bytes: &[u8], tokens: &[u32], cuts: &Cuts) -> Vec<Vect
                 ffn_units: empty,
                 vocab: v,
             };
-            OwnedWorkspace::new(&config, &s, config.seq_len).unwrap()
+            OwnedWorkspace::new(&config, &s, config.shape.seq_len).unwrap()
         })
         .collect();
     let counts = &mut OpCounts::default();
@@ -79,7 +80,7 @@ fn tensor_parallel_logits(bytes: &[u8], tokens: &[u32], cuts: &Cuts) -> Vec<Vect
         let pos = pos as u32;
         let mut x = Vector::zeros(precision, dim);
         embed(&model, token, x.as_mut(), counts).unwrap();
-        for layer in 0..config.n_layers {
+        for layer in 0..config.shape.n_layers {
             for block in [Block::Attention, Block::Ffn] {
                 let shards: Vec<(&mut OwnedWorkspace, Span)> = match block {
                     Block::Attention => head_shards
@@ -170,14 +171,14 @@ fn concat(parts: Vec<Vector>) -> Vector {
 fn pipeline_logits(bytes: &[u8], tokens: &[u32], boundaries: &[u32]) -> Vec<Vector> {
     let model = Model::parse(bytes).unwrap();
     let config = *model.config();
-    let stages = spans(boundaries, config.n_layers);
+    let stages = spans(boundaries, config.shape.n_layers);
     let mut workspaces: Vec<_> = stages
         .iter()
         .map(|&layers| {
             OwnedWorkspace::new(
                 &config,
                 &Shard::pipeline_stage(&config, layers),
-                config.seq_len,
+                config.shape.seq_len,
             )
             .unwrap()
         })
@@ -185,15 +186,15 @@ fn pipeline_logits(bytes: &[u8], tokens: &[u32], boundaries: &[u32]) -> Vec<Vect
     let counts = &mut OpCounts::default();
     let mut all = Vec::new();
     for (pos, &token) in tokens.iter().enumerate() {
-        let mut x = Vector::zeros(config.precision, config.dim as usize);
+        let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
         embed(&model, token, x.as_mut(), counts).unwrap();
         for (owned, &layers) in workspaces.iter_mut().zip(&stages) {
             let mut ws = owned.workspace().unwrap();
             run_layers(&model, &mut ws, layers, pos as u32, x.as_mut(), counts).unwrap();
         }
         let last = workspaces.last_mut().unwrap();
-        let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
-        let vocab = Span::new(0, config.vocab_size);
+        let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
+        let vocab = Span::new(0, config.shape.vocab_size);
         classify(
             &model,
             &mut last.workspace().unwrap(),
@@ -252,18 +253,7 @@ prop_compose! {
         shared_classifier in any::<bool>(),
     ) -> ModelConfig {
         let n_heads = n_kv_heads * group;
-        ModelConfig {
-            dim: n_heads * 2 * half_head,
-            hidden_dim,
-            n_layers,
-            n_heads,
-            n_kv_heads,
-            vocab_size,
-            seq_len: 8,
-            shared_classifier,
-            precision,
-            attention,
-        }
+        ModelConfig { shape: ModelShape { dim: n_heads * 2 * half_head, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len: 8, shared_classifier }, precision, attention }
     }
 }
 
@@ -280,15 +270,15 @@ proptest! {
         vocab_cuts in prop::collection::vec(0u32..40, 0..4),
         pipeline_cuts in prop::collection::vec(0u32..4, 0..3),
     ) {
-        let tokens: Vec<u32> = tokens.iter().map(|t| t % config.vocab_size).collect();
+        let tokens: Vec<u32> = tokens.iter().map(|t| t % config.shape.vocab_size).collect();
         let bytes = synthetic_model(&config, seed).unwrap();
         let reference = bytes_of(&common::logits_for(&bytes, &tokens));
         let unit_cuts: Vec<u32> = unit_cuts
             .iter()
             .map(|&c| if config.precision.is_integer() { c * FFN_GROUP } else { c * 7 + 1 })
             .collect();
-        let heads = head_cuts.iter().map(|c| c % config.n_heads).collect();
-        let vocab = vocab_cuts.iter().map(|c| c % config.vocab_size).collect();
+        let heads = head_cuts.iter().map(|c| c % config.shape.n_heads).collect();
+        let vocab = vocab_cuts.iter().map(|c| c % config.shape.vocab_size).collect();
         let cuts = Cuts { heads, units: unit_cuts, vocab };
         prop_assert_eq!(&bytes_of(&tensor_parallel_logits(&bytes, &tokens, &cuts)), &reference);
         prop_assert_eq!(&bytes_of(&pipeline_logits(&bytes, &tokens, &pipeline_cuts)), &reference);
@@ -302,17 +292,17 @@ fn every_shard_count_and_boundary_matches() {
     for precision in Precision::ALL {
         let mut config =
             common::tiny_config(precision, AttentionPattern::SlidingWindow { window: 3 });
-        config.hidden_dim = 64;
-        config.n_layers = 3;
+        config.shape.hidden_dim = 64;
+        config.shape.n_layers = 3;
         let bytes = synthetic_model(&config, 7).unwrap();
         let tokens = [3, 14, 15, 9, 26, 5];
         let reference = bytes_of(&common::logits_for(&bytes, &tokens));
-        for shards in 1..=config.n_heads {
-            let step = config.n_heads.div_ceil(shards);
+        for shards in 1..=config.shape.n_heads {
+            let step = config.shape.n_heads.div_ceil(shards);
             let heads: Vec<u32> = (1..shards).map(|i| i * step).collect();
             let units: Vec<u32> = (1..shards.min(4)).map(|i| i * FFN_GROUP).collect();
             let vocab: Vec<u32> = (1..shards)
-                .map(|i| i * config.vocab_size / shards)
+                .map(|i| i * config.shape.vocab_size / shards)
                 .collect();
             let cuts = Cuts {
                 heads,
@@ -325,14 +315,14 @@ fn every_shard_count_and_boundary_matches() {
                 "{precision:?} with {shards} shards"
             );
         }
-        for boundary in 0..=config.n_layers {
+        for boundary in 0..=config.shape.n_layers {
             assert_eq!(
                 bytes_of(&pipeline_logits(&bytes, &tokens, &[boundary])),
                 reference,
                 "{precision:?} split at layer {boundary}"
             );
         }
-        let every_layer: Vec<u32> = (1..config.n_layers).collect();
+        let every_layer: Vec<u32> = (1..config.shape.n_layers).collect();
         assert_eq!(
             bytes_of(&pipeline_logits(&bytes, &tokens, &every_layer)),
             reference

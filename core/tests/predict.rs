@@ -60,12 +60,12 @@ fn predict_equals_counted_for_every_operation() {
     for precision in Precision::ALL {
         for pattern in PATTERNS {
             let mut config = common::tiny_config(precision, pattern);
-            config.hidden_dim = 40;
+            config.shape.hidden_dim = 40;
             let bytes = synthetic_model(&config, 3).unwrap();
             let model = Model::parse(&bytes).unwrap();
             let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), 12).unwrap();
-            let mut x = Vector::zeros(precision, config.dim as usize);
-            let mut logits = Vector::zeros(precision, config.vocab_size as usize);
+            let mut x = Vector::zeros(precision, config.shape.dim as usize);
+            let mut logits = Vector::zeros(precision, config.shape.vocab_size as usize);
             let heads = [Span::new(0, 4), Span::new(1, 3), Span::new(3, 4)];
             let units = if precision.is_integer() {
                 [Span::new(0, 40), Span::new(16, 40), Span::new(0, 16)]
@@ -74,7 +74,7 @@ fn predict_equals_counted_for_every_operation() {
             };
             let vocab = [Span::new(0, 64), Span::new(10, 17)];
             for pos in 0..12u32 {
-                let token = (pos * 7 + 1) % config.vocab_size;
+                let token = (pos * 7 + 1) % config.shape.vocab_size;
                 let mut check = |op: Op, counts: OpCounts| {
                     assert_eq!(
                         counts,
@@ -83,15 +83,15 @@ fn predict_equals_counted_for_every_operation() {
                     );
                     checked += 1;
                 };
-                let mut scratch = Vector::zeros(precision, config.dim as usize);
+                let mut scratch = Vector::zeros(precision, config.shape.dim as usize);
                 check(
                     Op::Embed,
                     counted(|c| embed(&model, token, scratch.as_mut(), c).unwrap()),
                 );
-                for layer in 0..config.n_layers {
+                for layer in 0..config.shape.n_layers {
                     for span in heads {
                         let mut ws = owned.workspace().unwrap();
-                        let mut partial = Partial::zeros(precision, config.dim as usize);
+                        let mut partial = Partial::zeros(precision, config.shape.dim as usize);
                         let counts = counted(|c| {
                             attention_heads(
                                 &model,
@@ -109,7 +109,7 @@ fn predict_equals_counted_for_every_operation() {
                     }
                     for span in units {
                         let mut ws = owned.workspace().unwrap();
-                        let mut partial = Partial::zeros(precision, config.dim as usize);
+                        let mut partial = Partial::zeros(precision, config.shape.dim as usize);
                         let counts = counted(|c| {
                             ffn_units(
                                 &model,
@@ -124,8 +124,8 @@ fn predict_equals_counted_for_every_operation() {
                         });
                         check(Op::FfnUnits { layer, units: span }, counts);
                     }
-                    let zero = Partial::zeros(precision, config.dim as usize);
-                    let mut total = Partial::zeros(precision, config.dim as usize);
+                    let zero = Partial::zeros(precision, config.shape.dim as usize);
+                    let mut total = Partial::zeros(precision, config.shape.dim as usize);
                     let counts = counted(|c| {
                         reduce_partials(&model, total.as_mut(), zero.as_ref(), c).unwrap()
                     });
@@ -138,7 +138,7 @@ fn predict_equals_counted_for_every_operation() {
                         check(Op::AddPartial { layer, block }, counts);
                     }
                 }
-                let all_layers = Span::new(0, config.n_layers);
+                let all_layers = Span::new(0, config.shape.n_layers);
                 let counts = counted(|c| {
                     let mut ws = owned.workspace().unwrap();
                     run_layers(&model, &mut ws, all_layers, pos, scratch.as_mut(), c).unwrap()
@@ -161,7 +161,7 @@ fn predict_equals_counted_for_every_operation() {
                     Op::Embed,
                     Op::Layers { layers: all_layers },
                     Op::Classify {
-                        vocab: Span::new(0, config.vocab_size),
+                        vocab: Span::new(0, config.shape.vocab_size),
                     },
                 ]
                 .iter()

@@ -25,7 +25,7 @@ fn load() -> Option<RealModel> {
         .expect("parse");
     let tokenizer = Tokenizer::parse(
         &std::fs::read(tokenizer_path).expect("read tokenizer"),
-        checkpoint.vocab_size,
+        checkpoint.shape.vocab_size,
     )
     .expect("parse tokenizer");
     Some(RealModel {

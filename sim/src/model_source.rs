@@ -1,6 +1,7 @@
 //! Preparing a scenario's model: synthetic from a seed, a ruvsim model file, or an imported
 //! llama2.c checkpoint, with its tokenizer.
 
+use ruvsim_core::ModelShape;
 use std::path::{Path, PathBuf};
 
 use ruvsim_core::llama2c::Checkpoint;
@@ -10,7 +11,7 @@ use ruvsim_core::{
 };
 use thiserror::Error;
 
-use crate::scenario::{CustomShape, DraftSpec, ModelSpec, ShapeSpec};
+use crate::scenario::{DraftSpec, ModelSpec, ShapeSpec};
 
 /// A model ready to simulate.
 pub struct PreparedModel {
@@ -41,7 +42,7 @@ pub struct PreparedDraft {
 #[derive(Debug, Error)]
 pub enum ModelError {
     /// An unknown shape preset.
-    #[error("model.shape = \"{0}\" is not a preset; valid presets: {presets}", presets = PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "))]
+    #[error("model.shape = \"{0}\" is not a preset; valid presets: {presets}", presets = ModelShape::PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", "))]
     UnknownPreset(String),
     /// A file was not found in any of the places looked.
     #[error("cannot find {file}; looked in: {looked}")]
@@ -93,60 +94,20 @@ pub enum ModelError {
     Invalid(String),
 }
 
-/// Model shapes of the published llama2.c TinyStories checkpoints (llama2.c README).
-pub const PRESETS: [(&str, CustomShape); 4] = [
-    ("stories260k", shape(64, 172, 5, 8, 4, 512, 512)),
-    ("stories15m", shape(288, 768, 6, 6, 6, 32000, 256)),
-    ("stories42m", shape(512, 1376, 8, 8, 8, 32000, 1024)),
-    ("stories110m", shape(768, 2048, 12, 12, 12, 32000, 1024)),
-];
-
-const fn shape(
-    dim: u32,
-    hidden_dim: u32,
-    n_layers: u32,
-    n_heads: u32,
-    n_kv_heads: u32,
-    vocab_size: u32,
-    seq_len: u32,
-) -> CustomShape {
-    CustomShape {
-        dim,
-        hidden_dim,
-        n_layers,
-        n_heads,
-        n_kv_heads,
-        vocab_size,
-        seq_len,
-        shared_classifier: true,
-    }
-}
-
 /// The configuration of a shape with a precision and attention pattern.
 pub fn shape_config(
     shape: &ShapeSpec,
     precision: Precision,
     attention: AttentionPattern,
 ) -> Result<ModelConfig, ModelError> {
-    let custom = match shape {
+    let shape = match shape {
         ShapeSpec::Preset(name) => {
-            PRESETS
-                .iter()
-                .find(|(preset, _)| preset.eq_ignore_ascii_case(name))
-                .ok_or_else(|| ModelError::UnknownPreset(name.clone()))?
-                .1
+            ModelShape::preset(name).ok_or_else(|| ModelError::UnknownPreset(name.clone()))?
         }
         ShapeSpec::Custom(custom) => *custom,
     };
     let config = ModelConfig {
-        dim: custom.dim,
-        hidden_dim: custom.hidden_dim,
-        n_layers: custom.n_layers,
-        n_heads: custom.n_heads,
-        n_kv_heads: custom.n_kv_heads,
-        vocab_size: custom.vocab_size,
-        seq_len: custom.seq_len,
-        shared_classifier: custom.shared_classifier,
+        shape,
         precision,
         attention,
     };
@@ -196,15 +157,18 @@ fn read(path: &Path) -> Result<Vec<u8>, ModelError> {
 
 /// The draft's configuration: the target's first `layers` layers at `precision`.
 pub fn draft_config(target: &ModelConfig, spec: &DraftSpec) -> Result<ModelConfig, ModelError> {
-    let layers = spec.layers.unwrap_or(target.n_layers);
-    if layers == 0 || layers > target.n_layers {
+    let layers = spec.layers.unwrap_or(target.shape.n_layers);
+    if layers == 0 || layers > target.shape.n_layers {
         return Err(ModelError::Draft(format!(
             "layers = {layers} must be from 1 to the target's {} layers",
-            target.n_layers
+            target.shape.n_layers
         )));
     }
     Ok(ModelConfig {
-        n_layers: layers,
+        shape: ModelShape {
+            n_layers: layers,
+            ..(*target).shape
+        },
         precision: spec.precision.unwrap_or(target.precision),
         ..*target
     })
@@ -213,9 +177,9 @@ pub fn draft_config(target: &ModelConfig, spec: &DraftSpec) -> Result<ModelConfi
 /// The first `layers` layers of `weights` (with the embedding, final norm and classifier).
 fn truncate_layers(weights: &F32Weights, config: &ModelConfig, layers: u32) -> F32Weights {
     let (dim, hidden, kv) = (
-        config.dim as usize,
-        config.hidden_dim as usize,
-        config.kv_dim() as usize,
+        config.shape.dim as usize,
+        config.shape.hidden_dim as usize,
+        config.shape.kv_dim() as usize,
     );
     let keep = |tensor: &Vec<f32>, per_layer: usize| tensor[..per_layer * layers as usize].to_vec();
     F32Weights {
@@ -245,7 +209,7 @@ fn encode_with_draft(
     let draft = match draft {
         Some(spec) => {
             let draft_config = draft_config(config, spec)?;
-            let draft_weights = truncate_layers(weights, config, draft_config.n_layers);
+            let draft_weights = truncate_layers(weights, config, draft_config.shape.n_layers);
             Some(PreparedDraft {
                 config: draft_config,
                 bytes: Some(encode_model(&draft_config, &draft_weights).map_err(invalid)?),
@@ -271,11 +235,11 @@ fn draft_file(
             reason: e.to_string(),
         })?
         .config();
-    if config.vocab_size != target.vocab_size {
+    if config.shape.vocab_size != target.shape.vocab_size {
         return Err(ModelError::Draft(format!(
             "path = \"{path}\" has a vocabulary of {} tokens, the target {}: a draft must propose \
              the target's tokens",
-            config.vocab_size, target.vocab_size
+            config.shape.vocab_size, target.shape.vocab_size
         )));
     }
     Ok(PreparedDraft {
@@ -397,10 +361,10 @@ pub fn prepare(
         Some(name) => {
             let file = resolve(&name, model_dir, scenario_dir)?;
             Some(
-                Tokenizer::parse(&read(&file)?, config.vocab_size).map_err(|e| {
+                Tokenizer::parse(&read(&file)?, config.shape.vocab_size).map_err(|e| {
                     ModelError::Tokenizer {
                         file: file.display().to_string(),
-                        vocab: config.vocab_size,
+                        vocab: config.shape.vocab_size,
                         reason: e.to_string(),
                     }
                 })?,

@@ -70,7 +70,7 @@ pub struct MoeRequest {
 impl MoeRequest {
     /// Bytes of the router: one int8 row of `dim` weights per expert and layer.
     pub fn router_bytes(&self, config: &ModelConfig) -> u64 {
-        u64::from(self.experts) * u64::from(config.dim) * u64::from(config.n_layers)
+        u64::from(self.experts) * u64::from(config.shape.dim) * u64::from(config.shape.n_layers)
     }
 }
 
@@ -349,17 +349,18 @@ fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
         Some(counts) => explicit_stages(request, counts)?,
         None => {
             let mut first_error = None;
-            let balanced = balance_layers(config.n_layers, request.pipeline, |stage, layers| {
-                let span = Span::new(layers.start, layers.end);
-                match stage_chips(request, stage, span) {
-                    Ok(Ok(chips)) => chips.iter().map(|c| c.token_time.as_ps()).max(),
-                    Ok(Err(_)) => None,
-                    Err(error) => {
-                        first_error.get_or_insert(error);
-                        None
+            let balanced =
+                balance_layers(config.shape.n_layers, request.pipeline, |stage, layers| {
+                    let span = Span::new(layers.start, layers.end);
+                    match stage_chips(request, stage, span) {
+                        Ok(Ok(chips)) => chips.iter().map(|c| c.token_time.as_ps()).max(),
+                        Ok(Err(_)) => None,
+                        Err(error) => {
+                            first_error.get_or_insert(error);
+                            None
+                        }
                     }
-                }
-            });
+                });
             if let Some(error) = first_error {
                 return Err(error);
             }
@@ -368,7 +369,7 @@ fn try_plan(request: &PlanRequest) -> Result<Result<Plan, Misfit>, PlanError> {
                     .into_iter()
                     .map(|r| Span::new(r.start, r.end))
                     .collect(),
-                None => even_stages(config.n_layers, request.pipeline),
+                None => even_stages(config.shape.n_layers, request.pipeline),
             }
         }
     };
@@ -419,18 +420,22 @@ fn check_parallelism(request: &PlanRequest) -> Result<(), PlanError> {
             return Err(invalid(key, value, "must be at least 1".into()));
         }
     }
-    if request.pipeline > config.n_layers {
+    if request.pipeline > config.shape.n_layers {
         return Err(invalid(
             "pipeline",
             request.pipeline,
             format!(
                 "the model has {} layers, so at most {} stages",
-                config.n_layers, config.n_layers
+                config.shape.n_layers, config.shape.n_layers
             ),
         ));
     }
-    let unit_groups = config.hidden_dim.div_ceil(FFN_GROUP);
-    let max_tensor = config.n_heads.min(unit_groups).min(config.vocab_size);
+    let unit_groups = config.shape.hidden_dim.div_ceil(FFN_GROUP);
+    let max_tensor = config
+        .shape
+        .n_heads
+        .min(unit_groups)
+        .min(config.shape.vocab_size);
     if request.tensor > max_tensor {
         return Err(invalid(
             "tensor",
@@ -438,7 +443,7 @@ fn check_parallelism(request: &PlanRequest) -> Result<(), PlanError> {
             format!(
                 "a stage splits {} heads and {} feed-forward groups of {FFN_GROUP} units, so at \
                  most {max_tensor} chips per stage",
-                config.n_heads, unit_groups
+                config.shape.n_heads, unit_groups
             ),
         ));
     }
@@ -446,7 +451,7 @@ fn check_parallelism(request: &PlanRequest) -> Result<(), PlanError> {
 }
 
 fn explicit_stages(request: &PlanRequest, counts: &[u32]) -> Result<Vec<Span>, PlanError> {
-    let n_layers = request.config.n_layers;
+    let n_layers = request.config.shape.n_layers;
     let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
     if counts.len() != request.pipeline as usize
         || total != u64::from(n_layers)
@@ -515,10 +520,10 @@ pub fn shard_of(
     Shard {
         embedding: first_stage && rank == 0,
         layers,
-        heads: split_span(config.n_heads, request_tensor, 1, rank),
-        ffn_units: split_span(config.hidden_dim, request_tensor, unit_granule, rank),
+        heads: split_span(config.shape.n_heads, request_tensor, 1, rank),
+        ffn_units: split_span(config.shape.hidden_dim, request_tensor, unit_granule, rank),
         vocab: if last_stage {
-            split_span(config.vocab_size, request_tensor, 1, rank)
+            split_span(config.shape.vocab_size, request_tensor, 1, rank)
         } else {
             Span::default()
         },
@@ -539,7 +544,7 @@ fn draft_chip(
         layers_per_stage: None,
         ..request.clone()
     };
-    let whole = Span::new(0, config.n_layers);
+    let whole = Span::new(0, config.shape.n_layers);
     match stage_chips(&draft_request, 0, whole)? {
         Ok(mut chips) => Ok(Ok(chips.remove(0))),
         Err(misfit) => Ok(Err(Misfit {
@@ -553,12 +558,12 @@ fn draft_chip(
 /// An expert chip: one expert's feed-forward blocks of every layer, or the reason it does not fit.
 fn expert_chip(request: &PlanRequest) -> Result<Result<ChipPlan, Misfit>, PlanError> {
     let config = &request.config;
-    let layers = Span::new(0, config.n_layers);
+    let layers = Span::new(0, config.shape.n_layers);
     let shard = Shard {
         embedding: false,
         layers,
         heads: Span::default(),
-        ffn_units: Span::new(0, config.hidden_dim),
+        ffn_units: Span::new(0, config.shape.hidden_dim),
         vocab: Span::default(),
     };
     let core_footprint = footprint(config, &shard, request.context_len)?;
@@ -581,7 +586,7 @@ fn expert_chip(request: &PlanRequest) -> Result<Result<ChipPlan, Misfit>, PlanEr
         Err(other) => return Err(PlanError::Memory(other)),
     };
     let mut counts = OpCounts::default();
-    for layer in 0..config.n_layers {
+    for layer in 0..config.shape.n_layers {
         let units = shard.ffn_units;
         counts += predict(config, &Op::FfnUnits { layer, units }, 0)?;
     }
@@ -610,7 +615,7 @@ fn stage_chips(
     layers: Span,
 ) -> Result<Result<Vec<ChipPlan>, Misfit>, PlanError> {
     let config = &request.config;
-    let last = layers.end == config.n_layers;
+    let last = layers.end == config.shape.n_layers;
     let mut chips = Vec::with_capacity(request.tensor as usize);
     for rank in 0..request.tensor {
         let mut shard = shard_of(config, request.tensor, last, stage == 0, rank, layers);
@@ -737,7 +742,7 @@ fn fits(request: &PlanRequest) -> bool {
 fn suggestions(request: &PlanRequest) -> Vec<String> {
     let mut found = Vec::new();
     let chips_per_replica = |p: u32, t: u32| p * t;
-    if let Some(p) = (request.pipeline + 1..=request.config.n_layers).find(|&p| {
+    if let Some(p) = (request.pipeline + 1..=request.config.shape.n_layers).find(|&p| {
         fits(&PlanRequest {
             pipeline: p,
             layers_per_stage: None,
@@ -751,8 +756,9 @@ fn suggestions(request: &PlanRequest) -> Vec<String> {
     }
     let max_tensor = request
         .config
+        .shape
         .n_heads
-        .min(request.config.hidden_dim.div_ceil(FFN_GROUP));
+        .min(request.config.shape.hidden_dim.div_ceil(FFN_GROUP));
     if let Some(t) = (request.tensor + 1..=max_tensor).find(|&t| {
         fits(&PlanRequest {
             tensor: t,
@@ -779,7 +785,7 @@ fn suggestions(request: &PlanRequest) -> Vec<String> {
             ..request.clone()
         })
     }) {
-        found.push(format!("precision = \"{}\"", precision_name(precision)));
+        found.push(format!("precision = \"{}\"", precision.name()));
     }
     if let Some(psram) = request.calibration.memory.psram {
         let mut bytes = 1u64 << 20;
@@ -823,16 +829,6 @@ pub fn region_name(region: Region) -> &'static str {
         Region::Psram => "PSRAM",
         Region::Flash => "flash",
         Region::SdCard => "SD card",
-    }
-}
-
-/// The scenario spelling of a precision.
-pub fn precision_name(precision: Precision) -> &'static str {
-    match precision {
-        Precision::F32 => "f32",
-        Precision::Int8 => "int8",
-        Precision::Int4 => "int4",
-        Precision::Binary => "binary",
     }
 }
 

@@ -11,7 +11,7 @@ use crate::cluster::{
     Cluster, ClusterSetup, ExpertModels, FaultSetup, MoeSetup, RequestRecord, SimError, Speculation,
 };
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
-use crate::plan::{plan, precision_name, MoeRequest, Plan, PlanError, PlanRequest};
+use crate::plan::{plan, MoeRequest, Plan, PlanError, PlanRequest};
 use crate::result::{
     summarise, Bottleneck, CalibrationEntry, ChipKind, ChipResult, ClusterSummary, LinkResult,
     ModelSummary, RunResult,
@@ -180,12 +180,12 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let requests = build_requests(
         workload,
         seed,
-        config.vocab_size,
-        config.seq_len,
+        config.shape.vocab_size,
+        config.shape.seq_len,
         prepared.tokenizer.as_ref(),
         replay_text.as_deref(),
     )?;
-    let sampler = workload.sampling.to_sampler(config.vocab_size)?;
+    let sampler = workload.sampling.to_sampler(config.shape.vocab_size)?;
     let parallelism = &scenario.parallelism;
     let concurrency = match workload.arrivals {
         Arrivals::ClosedLoop { concurrency } => Some(concurrency),
@@ -499,7 +499,7 @@ fn moe_setup(spec: &MoeSpec, scenario: &Scenario) -> Result<MoeSetup, RunError> 
 fn router_weights(config: &ruvsim_core::ModelConfig, moe: &MoeSetup) -> Vec<i8> {
     use rand_chacha::rand_core::Rng;
     let mut stream = ruvsim_engine::rng::stream(moe.seed, ruvsim_engine::rng::Purpose::Routing, 1);
-    let count = config.n_layers as usize * moe.experts as usize * config.dim as usize;
+    let count = config.shape.n_layers as usize * moe.experts as usize * config.shape.dim as usize;
     (0..count).map(|_| stream.next_u32() as u8 as i8).collect()
 }
 
@@ -562,7 +562,7 @@ fn model_summary(prepared: &PreparedModel) -> Result<ModelSummary, RunError> {
         }
     };
     Ok(ModelSummary {
-        source: format!("{} ({})", prepared.source, precision_name(config.precision)),
+        source: format!("{} ({})", prepared.source, config.precision.name()),
         config,
         weight_bytes,
         synthetic: prepared.synthetic,

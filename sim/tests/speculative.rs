@@ -1,6 +1,7 @@
 //! Speculative decoding: the tokens are plain greedy decoding's, acceptance is measured from the
 //! real draft and target, and the timing follows the acceptance.
 
+use ruvsim_core::ModelShape;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{parse, Fidelity, LoadedScenario};
@@ -161,14 +162,16 @@ fn a_draft_that_always_disagrees_is_never_accepted_and_costs_time() {
     // The draft is the target with its classifier negated: its choice is the target's least
     // likely token, so no proposal can ever be accepted.
     let config = ruvsim_core::ModelConfig {
-        dim: 64,
-        hidden_dim: 128,
-        n_layers: 4,
-        n_heads: 4,
-        n_kv_heads: 2,
-        vocab_size: 256,
-        seq_len: 128,
-        shared_classifier: false,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 128,
+            n_layers: 4,
+            n_heads: 4,
+            n_kv_heads: 2,
+            vocab_size: 256,
+            seq_len: 128,
+            shared_classifier: false,
+        },
         precision: ruvsim_core::Precision::Int8,
         attention: ruvsim_core::AttentionPattern::Full,
     };

@@ -11,7 +11,7 @@ use ruvsim_core::{
 };
 
 use crate::cli::inputs;
-use crate::cli::precision_arg::PrecisionArg;
+use crate::cli::named_values;
 use crate::cli::synthetic_shape::SyntheticShape;
 
 /// One in Q16.16, the fixed-point format of the sampler's parameters.
@@ -35,8 +35,8 @@ pub struct GenerateArgs {
     synthetic: Option<SyntheticShape>,
     /// Precision for a llama2.c checkpoint or a synthetic model [default: f32]. A ruvsim model
     /// file keeps its own precision.
-    #[arg(long, value_enum)]
-    precision: Option<PrecisionArg>,
+    #[arg(long, value_parser = named_values::<Precision>(&Precision::ALL.map(Precision::name)))]
+    precision: Option<Precision>,
     /// llama2.c tokenizer (e.g. tok512.bin). Without one, token ids are printed instead of text.
     #[arg(long, value_name = "PATH")]
     tokenizer: Option<PathBuf>,
@@ -91,14 +91,14 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let tokenizer = args
         .tokenizer
         .as_deref()
-        .map(|path| inputs::read_tokenizer(path, config.vocab_size))
+        .map(|path| inputs::read_tokenizer(path, config.shape.vocab_size))
         .transpose()?;
     let prompt = prompt_tokens(tokenizer.as_ref(), args.prompt.as_deref())?;
     ensure!(
-        (1..=config.seq_len).contains(&args.steps),
+        (1..=config.shape.seq_len).contains(&args.steps),
         "--steps {} is outside 1..={} (the model's seq_len)",
         args.steps,
-        config.seq_len
+        config.shape.seq_len
     );
     ensure!(
         prompt.len() as u64 <= u64::from(args.steps),
@@ -106,7 +106,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         prompt.len(),
         args.steps
     );
-    let sampler = Sampler::new(sampler_config(args, config.vocab_size)?, args.seed);
+    let sampler = Sampler::new(sampler_config(args, config.shape.vocab_size)?, args.seed);
     // BOS delimits sequences of text (llama2.c stops there); token ids without a tokenizer have
     // no such meaning, so a run without one always takes every step.
     let stop_at_bos = tokenizer.is_some();
@@ -195,8 +195,8 @@ fn generate(
     let config = *model.config();
     let mut workspace = OwnedWorkspace::new(&config, &Shard::whole(&config), steps)
         .context("cannot allocate the workspace")?;
-    let mut x = Vector::zeros(config.precision, config.dim as usize);
-    let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
+    let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
+    let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
     let mut counts = OpCounts::default();
     let mut tokens = Vec::with_capacity(steps as usize);
     let mut token = prompt[0];

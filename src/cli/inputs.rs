@@ -12,7 +12,6 @@ use ruvsim_core::tokenizer::Tokenizer;
 use ruvsim_core::writer::encode_model;
 use ruvsim_core::Precision;
 
-use super::precision_arg::precision_name;
 use super::synthetic_shape::SyntheticShape;
 
 /// The bytes of a ruvsim model file, ready for [`ruvsim_core::model::Model::parse`], and a
@@ -50,12 +49,8 @@ pub fn read_checkpoint(path: &Path) -> anyhow::Result<Checkpoint> {
 
 /// Quantises a checkpoint to `precision` and encodes it as a ruvsim model file.
 pub fn encode_checkpoint(checkpoint: &Checkpoint, precision: Precision) -> anyhow::Result<Vec<u8>> {
-    encode_model(&checkpoint.config(precision), &checkpoint.weights).with_context(|| {
-        format!(
-            "cannot quantise the checkpoint to {}",
-            precision_name(precision)
-        )
-    })
+    encode_model(&checkpoint.config(precision), &checkpoint.weights)
+        .with_context(|| format!("cannot quantise the checkpoint to {}", precision.name()))
 }
 
 /// Loads the model at `path`: a ruvsim model file as it is, or a llama2.c checkpoint quantised
@@ -73,8 +68,8 @@ pub fn load_model_file(path: &Path, precision: Option<Precision>) -> anyhow::Res
                     "{} is already quantised to {}; --precision {} applies only to llama2.c \
                      checkpoints and synthetic models",
                     path.display(),
-                    precision_name(stored),
-                    precision_name(requested)
+                    stored.name(),
+                    requested.name()
                 );
             }
         }
@@ -96,7 +91,7 @@ pub fn load_model_file(path: &Path, precision: Option<Precision>) -> anyhow::Res
         origin: format!(
             "llama2.c checkpoint {} at {}",
             path.display(),
-            precision_name(precision)
+            precision.name()
         ),
     })
 }
@@ -113,7 +108,7 @@ pub fn synthetic(
         bytes,
         origin: format!(
             "synthetic model {shape} at {}, seed {seed}",
-            precision_name(precision)
+            precision.name()
         ),
     })
 }

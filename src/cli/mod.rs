@@ -9,7 +9,6 @@ mod generate;
 mod gossip;
 mod inputs;
 mod model;
-mod precision_arg;
 mod project;
 mod regress;
 mod run;
@@ -17,7 +16,21 @@ mod simulation;
 mod synthetic_shape;
 mod verify;
 
+use std::str::FromStr;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+
+/// A clap parser for a type spelled by a fixed set of names (a precision, a fidelity): `--help`
+/// lists the names, and the value is parsed by the type's own `FromStr`, so the spelling is
+/// defined once, beside the type.
+pub fn named_values<T>(names: &[&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names.to_vec()).try_map(|name| name.parse::<T>())
+}
 
 /// Deterministic simulator and scaling projector for clusters of ESP32-class chips running a
 /// tiny language model.

@@ -13,7 +13,7 @@ use clap::Args;
 use ruvsim_core::model_dir::{MODEL_DIR_VAR, REQUIRE_ALL_VAR};
 use ruvsim_sim::run::RunOptions;
 
-use crate::cli::simulation::{self, fidelity_name};
+use crate::cli::simulation;
 use baseline::{figures_of, Baseline, Row};
 use compare::{compare, Change, Verdict};
 
@@ -136,7 +136,7 @@ fn print_changes(baseline: &Baseline, outcomes: &[Outcome]) {
         println!(
             "{} ({}): {}",
             row.scenario,
-            fidelity_name(row.fidelity),
+            row.fidelity.name(),
             if changed.is_empty() {
                 "unchanged".to_string()
             } else {

@@ -76,7 +76,7 @@ fn print_summary(result: &RunResult, out: &Path) {
         cluster.variant,
         cluster.topology,
         cluster.link,
-        simulation::fidelity_name(result.fidelity),
+        result.fidelity.name(),
         result.seed
     );
     let rows = ruvsim_reports::summary_rows(result);
@@ -127,7 +127,7 @@ fn json_summary(result: &RunResult, out: &Path, files: &[PathBuf]) -> serde_json
     serde_json::json!({
         "scenario": result.scenario,
         "seed": result.seed,
-        "fidelity": simulation::fidelity_name(result.fidelity),
+        "fidelity": result.fidelity.name(),
         "cluster": result.cluster,
         "figures": ruvsim_reports::summary_rows(result),
         "bottleneck": result.bottleneck,

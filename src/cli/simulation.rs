@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ruvsim_core::model_dir::MODEL_DIR_VAR;
 use ruvsim_sim::model_source::resolve;
@@ -18,37 +17,13 @@ use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{self, Fidelity, LoadedScenario, ModelSpec};
 
+use crate::cli::named_values;
+
 /// How long a run goes before the progress indicator appears: shorter runs show nothing.
 const PROGRESS_DELAY: Duration = Duration::from_secs(1);
 
 /// How often the progress indicator is redrawn.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
-
-/// `--fidelity` on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FidelityArg {
-    /// Run the real inference on every chip (tokens and text are real).
-    Functional,
-    /// Charge predicted operation counts only (for clusters too large to compute).
-    Timing,
-}
-
-impl From<FidelityArg> for Fidelity {
-    fn from(arg: FidelityArg) -> Fidelity {
-        match arg {
-            FidelityArg::Functional => Fidelity::Functional,
-            FidelityArg::Timing => Fidelity::Timing,
-        }
-    }
-}
-
-/// The name of a fidelity as scenarios and baselines write it.
-pub fn fidelity_name(fidelity: Fidelity) -> &'static str {
-    match fidelity {
-        Fidelity::Functional => "functional",
-        Fidelity::Timing => "timing",
-    }
-}
 
 /// The options a command line lays over a scenario (`run`, `gated`).
 #[derive(Debug, Clone, clap::Args)]
@@ -56,9 +31,11 @@ pub struct ScenarioOverrides {
     /// Replaces the scenario's seed.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Replaces the scenario's fidelity.
-    #[arg(long, value_enum)]
-    pub fidelity: Option<FidelityArg>,
+    /// Replaces the scenario's fidelity: `functional` runs the real inference on every chip
+    /// (tokens and text are real); `timing` charges predicted operation counts only (for clusters
+    /// too large to compute).
+    #[arg(long, value_parser = named_values::<Fidelity>(&Fidelity::ALL.map(Fidelity::name)))]
+    pub fidelity: Option<Fidelity>,
     /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set], then beside
     /// the scenario.
     #[arg(long, value_name = "DIR")]
@@ -73,7 +50,7 @@ impl ScenarioOverrides {
     pub fn run_options(&self) -> RunOptions {
         RunOptions {
             seed: self.seed,
-            fidelity: self.fidelity.map(Into::into),
+            fidelity: self.fidelity,
             model_dir: model_dir(self.model_dir.as_deref()),
             calibration_file: self.calibration.clone(),
             ..RunOptions::default()

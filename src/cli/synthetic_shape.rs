@@ -1,6 +1,7 @@
 //! Parsing `--synthetic SHAPE`: the shape of a seeded synthetic model written as `key=value` pairs,
 //! e.g. `dim=64,hidden=172,layers=5,heads=8,kv_heads=4,vocab=512,seq=512`.
 
+use ruvsim_core::ModelShape;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -17,18 +18,9 @@ const REQUIRED_KEYS: [&str; 7] = [
 /// token again, so generation from it degenerates into repetition.
 const SHARED_KEY: &str = "shared";
 
-/// A model shape from the command line, turned into a [`ModelConfig`] with [`SyntheticShape::config`].
+/// A model shape from the command line: [`ModelShape`] in the `key=value` spelling above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SyntheticShape {
-    dim: u32,
-    hidden_dim: u32,
-    n_layers: u32,
-    n_heads: u32,
-    n_kv_heads: u32,
-    vocab_size: u32,
-    seq_len: u32,
-    shared_classifier: bool,
-}
+pub struct SyntheticShape(pub ModelShape);
 
 /// Why a `--synthetic` shape could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +76,7 @@ impl FromStr for SyntheticShape {
                 )))
             }
         };
-        Ok(SyntheticShape {
+        Ok(SyntheticShape(ModelShape {
             dim: number("dim")?,
             hidden_dim: number("hidden")?,
             n_layers: number("layers")?,
@@ -93,24 +85,25 @@ impl FromStr for SyntheticShape {
             vocab_size: number("vocab")?,
             seq_len: number("seq")?,
             shared_classifier,
-        })
+        }))
     }
 }
 
 impl fmt::Display for SyntheticShape {
     /// The canonical spelling, which parses back to the same shape.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shape = &self.0;
         write!(
             f,
             "dim={},hidden={},layers={},heads={},kv_heads={},vocab={},seq={},shared={}",
-            self.dim,
-            self.hidden_dim,
-            self.n_layers,
-            self.n_heads,
-            self.n_kv_heads,
-            self.vocab_size,
-            self.seq_len,
-            self.shared_classifier
+            shape.dim,
+            shape.hidden_dim,
+            shape.n_layers,
+            shape.n_heads,
+            shape.n_kv_heads,
+            shape.vocab_size,
+            shape.seq_len,
+            shape.shared_classifier
         )
     }
 }
@@ -119,14 +112,7 @@ impl SyntheticShape {
     /// The configuration of a model of this shape at `precision` with full attention.
     pub fn config(&self, precision: Precision) -> ModelConfig {
         ModelConfig {
-            dim: self.dim,
-            hidden_dim: self.hidden_dim,
-            n_layers: self.n_layers,
-            n_heads: self.n_heads,
-            n_kv_heads: self.n_kv_heads,
-            vocab_size: self.vocab_size,
-            seq_len: self.seq_len,
-            shared_classifier: self.shared_classifier,
+            shape: self.0,
             precision,
             attention: AttentionPattern::Full,
         }
@@ -145,27 +131,27 @@ mod tests {
         let config = shape.config(Precision::Int8);
         assert_eq!(
             (
-                config.dim,
-                config.hidden_dim,
-                config.n_layers,
-                config.n_heads,
-                config.n_kv_heads
+                config.shape.dim,
+                config.shape.hidden_dim,
+                config.shape.n_layers,
+                config.shape.n_heads,
+                config.shape.n_kv_heads
             ),
             (64, 172, 5, 8, 4)
         );
-        assert_eq!((config.vocab_size, config.seq_len), (512, 512));
-        assert!(!config.shared_classifier);
+        assert_eq!((config.shape.vocab_size, config.shape.seq_len), (512, 512));
+        assert!(!config.shape.shared_classifier);
         assert_eq!(config.precision, Precision::Int8);
         let reordered: SyntheticShape =
             "seq=512, vocab=512,kv_heads=4,heads=8,layers=5,hidden=172,dim=64,shared=true"
                 .parse()
                 .unwrap();
-        assert!(reordered.shared_classifier);
+        assert!(reordered.0.shared_classifier);
         assert_eq!(
-            SyntheticShape {
+            SyntheticShape(ModelShape {
                 shared_classifier: false,
-                ..reordered
-            },
+                ..reordered.0
+            }),
             shape
         );
         assert_eq!(

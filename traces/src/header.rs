@@ -1,9 +1,8 @@
 //! A board's header: the `H` fields it printed, merged and typed, every problem naming its line.
 
-use ruvsim_core::trace::{
-    parse_attention, parse_partition, precision_from_name, ClockSource, Origin, FORMAT_VERSION,
-};
-use ruvsim_core::{ModelConfig, SamplerConfig, Shard};
+use ruvsim_core::trace::{parse_attention, parse_partition, ClockSource, Origin, FORMAT_VERSION};
+use ruvsim_core::ModelShape;
+use ruvsim_core::{ModelConfig, Precision, SamplerConfig, Shard};
 
 use super::LineIssue;
 use ruvsim_hw::calibration::Variant;
@@ -335,11 +334,9 @@ pub fn build_header(source: &str, raw: &[HeaderField]) -> Result<BoardHeader, Ve
 }
 
 fn model_config(fields: &mut Fields<'_>) -> Option<ModelConfig> {
-    let precision = fields.required(
-        "precision",
-        "f32, int8, int4 or binary",
-        precision_from_name,
-    );
+    let precision = fields.required("precision", "f32, int8, int4 or binary", |name| {
+        name.parse::<Precision>().ok()
+    });
     let dim = fields.number("dim");
     let hidden = fields.number("hidden");
     let layers = fields.number("layers");
@@ -358,14 +355,16 @@ fn model_config(fields: &mut Fields<'_>) -> Option<ModelConfig> {
         parse_attention,
     );
     let config = ModelConfig {
-        dim: dim?,
-        hidden_dim: hidden?,
-        n_layers: layers?,
-        n_heads: heads?,
-        n_kv_heads: kv_heads?,
-        vocab_size: vocab?,
-        seq_len: seq_len?,
-        shared_classifier: shared?,
+        shape: ModelShape {
+            dim: dim?,
+            hidden_dim: hidden?,
+            n_layers: layers?,
+            n_heads: heads?,
+            n_kv_heads: kv_heads?,
+            vocab_size: vocab?,
+            seq_len: seq_len?,
+            shared_classifier: shared?,
+        },
         precision: precision?,
         attention: attention?,
     };

@@ -62,7 +62,7 @@ pub fn write_synthetic(
         .scenario
         .workload
         .sampling
-        .to_sampler(result.model.config.vocab_size)
+        .to_sampler(result.model.config.shape.vocab_size)
         .map_err(|e| TraceError::Invalid(e.to_string()))?;
     let memory = &cluster.memory;
     let kernel = if result.cluster.kernel == "plain C" {

@@ -381,13 +381,13 @@ fn a_summary_only_trace_compares_what_it_can_and_says_what_it_cannot() {
          ruvtrace: H partition=embed,layers:0..4,heads:0..4,units:0..128,vocab:0..256\n\
          ruvtrace: S tok_s=1000\n",
         checksum(&loaded),
-        config.dim,
-        config.hidden_dim,
-        config.n_layers,
-        config.n_heads,
-        config.n_kv_heads,
-        config.vocab_size,
-        config.seq_len
+        config.shape.dim,
+        config.shape.hidden_dim,
+        config.shape.n_layers,
+        config.shape.n_heads,
+        config.shape.n_kv_heads,
+        config.shape.vocab_size,
+        config.shape.seq_len
     );
     let trace = parse_trace(&text, "summary.trace").unwrap_or_else(|e| panic!("{e}"));
     check_matches(&trace, &loaded, &result, &[checksum(&loaded)]).unwrap();

@@ -41,7 +41,7 @@ fn block_input<'p>(
     x: &[f32],
     counts: &mut OpCounts,
 ) -> Result<&'p mut [f32], ExecError> {
-    let normalised = pools.take_f32(model.config().dim as usize)?;
+    let normalised = pools.take_f32(model.config().shape.dim as usize)?;
     rmsnorm(x, model.norm_f32(norm, layer), normalised);
     *counts += counts::block_input(model.config());
     Ok(normalised)
@@ -94,9 +94,9 @@ pub(super) fn attention(
     counts: &mut OpCounts,
 ) -> Result<(), ExecError> {
     let config = model.config();
-    let hs = config.head_size();
+    let hs = config.shape.head_size();
     let head_size = hs as usize;
-    let group = config.kv_group();
+    let group = config.shape.kv_group();
     let kv_heads = Span::new(heads.start / group, heads.end.div_ceil(group));
     let (n_q, n_kv) = (
         heads.len() as usize * head_size,

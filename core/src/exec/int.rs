@@ -82,7 +82,7 @@ fn block_input<'p>(
     counts: &mut OpCounts,
 ) -> Result<(IntInput<'p>, u32), ExecError> {
     let config = model.config();
-    let dim = config.dim as usize;
+    let dim = config.shape.dim as usize;
     let normalised = pools.take_i32(dim)?;
     rmsnorm(x, model.norm_q16(norm, layer), normalised)?;
     let q = pools.take_i8(dim)?;
@@ -146,14 +146,14 @@ pub(super) fn attention(
     counts: &mut OpCounts,
 ) -> Result<(), ExecError> {
     let config = model.config();
-    let head_size = config.head_size() as usize;
-    let group = config.kv_group();
+    let head_size = config.shape.head_size() as usize;
+    let group = config.shape.kv_group();
     let kv_heads = Span::new(heads.start / group, heads.end.div_ceil(group));
     let (n_q, n_kv) = (
         heads.len() as usize * head_size,
         kv_heads.len() as usize * head_size,
     );
-    let hs = config.head_size();
+    let hs = config.shape.head_size();
 
     let (input, step) = block_input(model, &mut pools, TensorKind::RmsAtt, layer, x, counts)?;
     let q = pools.take_i32(n_q)?;

@@ -97,13 +97,13 @@ pub fn embed(
     counts: &mut OpCounts,
 ) -> Result<(), ExecError> {
     let config = model.config();
-    if token >= config.vocab_size {
+    if token >= config.shape.vocab_size {
         return Err(ExecError::Token {
             token,
-            vocab_size: config.vocab_size,
+            vocab_size: config.shape.vocab_size,
         });
     }
-    check_len("hidden state", config.dim as usize, out.len())?;
+    check_len("hidden state", config.shape.dim as usize, out.len())?;
     match (config.precision.is_integer(), out) {
         (true, VecMut::Q16(out)) => int::embed(model, token, out, counts),
         (false, VecMut::F32(out)) => {
@@ -134,9 +134,9 @@ pub fn attention_heads(
 ) -> Result<(), ExecError> {
     check_workspace(model, ws, layer, pos)?;
     let config = model.config();
-    heads.check("heads", config.n_heads)?;
+    heads.check("heads", config.shape.n_heads)?;
     heads.require_in(ws.shard.heads, "heads")?;
-    let dim = config.dim as usize;
+    let dim = config.shape.dim as usize;
     check_len("hidden state", dim, x.len())?;
     check_len("partial sums", dim, partial.len())?;
     if heads.is_empty() {
@@ -169,10 +169,10 @@ pub fn ffn_units(
 ) -> Result<(), ExecError> {
     check_workspace(model, ws, layer, 0)?;
     let config = model.config();
-    units.check("feed-forward units", config.hidden_dim)?;
+    units.check("feed-forward units", config.shape.hidden_dim)?;
     units.require_in(ws.shard.ffn_units, "feed-forward units")?;
     check_unit_alignment(config, units)?;
-    let dim = config.dim as usize;
+    let dim = config.shape.dim as usize;
     check_len("hidden state", dim, x.len())?;
     check_len("partial sums", dim, partial.len())?;
     if units.is_empty() {
@@ -199,7 +199,7 @@ pub fn reduce_partials(
     from: PartialRef,
     counts: &mut OpCounts,
 ) -> Result<(), ExecError> {
-    let dim = model.config().dim as usize;
+    let dim = model.config().shape.dim as usize;
     check_len("partial sums", dim, into.len())?;
     match (into, from) {
         (PartialMut::Exact(into), PartialRef::Exact(from)) => {
@@ -233,8 +233,8 @@ pub fn add_partial(
     counts: &mut OpCounts,
 ) -> Result<(), ExecError> {
     let config = model.config();
-    Span::new(layer, layer + 1).check("layer", config.n_layers)?;
-    let dim = config.dim as usize;
+    Span::new(layer, layer + 1).check("layer", config.shape.n_layers)?;
+    let dim = config.shape.dim as usize;
     check_len("hidden state", dim, x.len())?;
     match (x, partial) {
         (VecMut::Q16(x), PartialRef::Exact(p)) if config.precision.is_integer() => {
@@ -261,13 +261,13 @@ pub fn run_layers(
     counts: &mut OpCounts,
 ) -> Result<(), ExecError> {
     let config = *model.config();
-    layers.check("layers", config.n_layers)?;
+    layers.check("layers", config.shape.n_layers)?;
     layers.require_in(ws.shard.layers, "layers")?;
-    let heads = Span::new(0, config.n_heads);
-    let units = Span::new(0, config.hidden_dim);
+    let heads = Span::new(0, config.shape.n_heads);
+    let units = Span::new(0, config.shape.hidden_dim);
     heads.require_in(ws.shard.heads, "heads")?;
     units.require_in(ws.shard.ffn_units, "feed-forward units")?;
-    let dim = config.dim as usize;
+    let dim = config.shape.dim as usize;
     for layer in layers.start..layers.end {
         for block in [Block::Attention, Block::Ffn] {
             // The partial-sum vector sits at the front of the scratch; the block carves the rest.
@@ -326,9 +326,9 @@ pub fn classify(
         return Err(ExecError::ConfigMismatch);
     }
     let config = model.config();
-    vocab.check("vocabulary rows", config.vocab_size)?;
+    vocab.check("vocabulary rows", config.shape.vocab_size)?;
     vocab.require_in(ws.shard.vocab, "vocabulary rows")?;
-    check_len("hidden state", config.dim as usize, x.len())?;
+    check_len("hidden state", config.shape.dim as usize, x.len())?;
     check_len("logits", vocab.len() as usize, logits.len())?;
     if vocab.is_empty() {
         return Ok(());
@@ -363,14 +363,14 @@ pub fn forward(
         return Err(ExecError::NotInShard {
             what: "embedding",
             start: 0,
-            end: config.vocab_size,
+            end: config.shape.vocab_size,
         });
     }
     embed(model, token, x.reborrow(), counts)?;
     run_layers(
         model,
         ws,
-        Span::new(0, config.n_layers),
+        Span::new(0, config.shape.n_layers),
         pos,
         x.reborrow(),
         counts,
@@ -378,7 +378,7 @@ pub fn forward(
     classify(
         model,
         ws,
-        Span::new(0, config.vocab_size),
+        Span::new(0, config.shape.vocab_size),
         x.as_ref(),
         logits,
         counts,

@@ -34,14 +34,16 @@ fn crafted(shared_classifier: bool) -> Checkpoint {
         wcls: (!shared_classifier).then(|| tensor(vocab * dim)),
     };
     Checkpoint {
-        dim,
-        hidden_dim: hidden,
-        n_layers: layers,
-        n_heads: heads,
-        n_kv_heads: kv_heads,
-        vocab_size: vocab,
-        seq_len: seq,
-        shared_classifier,
+        shape: ModelShape {
+            dim,
+            hidden_dim: hidden,
+            n_layers: layers,
+            n_heads: heads,
+            n_kv_heads: kv_heads,
+            vocab_size: vocab,
+            seq_len: seq,
+            shared_classifier,
+        },
         weights,
     }
 }
@@ -72,16 +74,16 @@ fn config_carries_the_header_and_requested_precision() {
     let config = crafted(false).config(Precision::Int4);
     assert_eq!(
         (
-            config.dim,
-            config.hidden_dim,
-            config.n_layers,
-            config.n_heads,
-            config.n_kv_heads
+            config.shape.dim,
+            config.shape.hidden_dim,
+            config.shape.n_layers,
+            config.shape.n_heads,
+            config.shape.n_kv_heads
         ),
         (8, 12, 2, 2, 1)
     );
-    assert_eq!((config.vocab_size, config.seq_len), (5, 4));
-    assert!(!config.shared_classifier);
+    assert_eq!((config.shape.vocab_size, config.shape.seq_len), (5, 4));
+    assert!(!config.shape.shared_classifier);
     assert_eq!(config.precision, Precision::Int4);
     assert_eq!(config.attention, AttentionPattern::Full);
 }
@@ -228,17 +230,21 @@ fn bad_header_values_are_rejected() {
         (
             3,
             3,
-            Llama2cError::DimNotDivisibleByHeads { dim: 8, n_heads: 3 },
+            Llama2cError::Shape(ConfigError::DimNotDivisibleByHeads { dim: 8, n_heads: 3 }),
         ),
         (
             4,
             3,
-            Llama2cError::HeadsNotDivisibleByKvHeads {
+            Llama2cError::Shape(ConfigError::HeadsNotDivisibleByKvHeads {
                 n_heads: 2,
                 n_kv_heads: 3,
-            },
+            }),
         ),
-        (3, 8, Llama2cError::OddHeadSize { head_size: 1 }),
+        (
+            3,
+            8,
+            Llama2cError::Shape(ConfigError::OddHeadSize { head_size: 1 }),
+        ),
     ];
     for (index, value, expected) in cases {
         let err = Checkpoint::parse(&with_header_field(good.clone(), index, value)).unwrap_err();
@@ -297,7 +303,7 @@ fn writing_checks_tensor_lengths_against_the_header() {
     );
 
     let mut checkpoint = crafted(true);
-    checkpoint.shared_classifier = false;
+    checkpoint.shape.shared_classifier = false;
     assert!(matches!(
         checkpoint.to_bytes(),
         Err(Llama2cError::WrongTensorLength {
@@ -308,10 +314,12 @@ fn writing_checks_tensor_lengths_against_the_header() {
     ));
 
     let mut checkpoint = crafted(true);
-    checkpoint.dim = 6;
+    checkpoint.shape.dim = 6;
     assert_eq!(
         checkpoint.to_bytes(),
-        Err(Llama2cError::OddHeadSize { head_size: 3 })
+        Err(Llama2cError::Shape(ConfigError::OddHeadSize {
+            head_size: 3
+        }))
     );
 }
 
@@ -325,16 +333,16 @@ fn stories260k_parses_with_the_published_shape() {
     let config = checkpoint.config(Precision::F32);
     assert_eq!(
         (
-            config.dim,
-            config.hidden_dim,
-            config.n_layers,
-            config.n_heads,
-            config.n_kv_heads
+            config.shape.dim,
+            config.shape.hidden_dim,
+            config.shape.n_layers,
+            config.shape.n_heads,
+            config.shape.n_kv_heads
         ),
         (64, 172, 5, 8, 4)
     );
-    assert_eq!((config.vocab_size, config.seq_len), (512, 512));
-    assert!(config.shared_classifier);
+    assert_eq!((config.shape.vocab_size, config.shape.seq_len), (512, 512));
+    assert!(config.shape.shared_classifier);
     assert!(checkpoint.weights.wcls.is_none());
     assert_eq!(checkpoint.weights.wk.len(), 5 * 32 * 64);
     assert!(checkpoint.weights.w2.iter().all(|w| w.is_finite()));

@@ -4,7 +4,7 @@
 use core::fmt::{self, Write};
 
 use super::SpanText;
-use crate::config::{AttentionPattern, ModelConfig, Precision};
+use crate::config::{AttentionPattern, ModelConfig};
 use crate::workspace::{Shard, Span};
 
 use super::ClockSource;
@@ -64,23 +64,6 @@ pub struct Header<'a> {
     pub partition: Shard,
     /// Further `key=value` facts (memory placement `weights=psram`, `link=`, ...).
     pub extra: &'a [(&'a str, &'a str)],
-}
-
-/// The header spelling of a precision.
-pub const fn precision_name(precision: Precision) -> &'static str {
-    match precision {
-        Precision::F32 => "f32",
-        Precision::Int8 => "int8",
-        Precision::Int4 => "int4",
-        Precision::Binary => "binary",
-    }
-}
-
-/// The precision a header name denotes.
-pub fn precision_from_name(name: &str) -> Option<Precision> {
-    Precision::ALL
-        .into_iter()
-        .find(|p| precision_name(*p) == name)
 }
 
 /// Writes an attention pattern as `full`, `window:W`, `strided:S:L`, `dilated:W:D` or

@@ -1,3 +1,4 @@
+use crate::config::ModelShape;
 use std::string::String;
 use std::vec::Vec;
 
@@ -172,14 +173,16 @@ fn transmit_across_a_counter_wrap_measures_the_short_way() {
 #[test]
 fn header_lines_hold_every_field() {
     let config = ModelConfig {
-        dim: 64,
-        hidden_dim: 172,
-        n_layers: 5,
-        n_heads: 8,
-        n_kv_heads: 4,
-        vocab_size: 512,
-        seq_len: 512,
-        shared_classifier: true,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 512,
+            shared_classifier: true,
+        },
         precision: Precision::F32,
         attention: AttentionPattern::BigBird {
             global: 2,
@@ -234,7 +237,10 @@ fn header_lines_hold_every_field() {
     assert_eq!(get("model"), "crc32:0123abcd");
     assert_eq!(get("clock"), "esp_timer");
     assert_eq!(get("origin"), "measured");
-    assert_eq!(precision_from_name(get("precision")), Some(Precision::F32));
+    assert_eq!(
+        get("precision").parse::<Precision>().ok(),
+        Some(Precision::F32)
+    );
     assert_eq!(parse_attention(get("attention")), Some(config.attention));
     assert_eq!(
         parse_partition(get("partition")),

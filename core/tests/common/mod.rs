@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use ruvsim_core::ModelShape;
 use ruvsim_core::{
     forward, AttentionPattern, ModelConfig, OpCounts, OwnedWorkspace, Precision, Shard, Vector,
 };
@@ -10,14 +11,16 @@ use ruvsim_core::{
 /// A small model shape (stories260K-like proportions, grouped-query attention).
 pub fn tiny_config(precision: Precision, attention: AttentionPattern) -> ModelConfig {
     ModelConfig {
-        dim: 32,
-        hidden_dim: 48,
-        n_layers: 2,
-        n_heads: 4,
-        n_kv_heads: 2,
-        vocab_size: 64,
-        seq_len: 32,
-        shared_classifier: true,
+        shape: ModelShape {
+            dim: 32,
+            hidden_dim: 48,
+            n_layers: 2,
+            n_heads: 4,
+            n_kv_heads: 2,
+            vocab_size: 64,
+            seq_len: 32,
+            shared_classifier: true,
+        },
         precision,
         attention,
     }
@@ -29,10 +32,10 @@ pub fn logits_for(bytes: &[u8], tokens: &[u32]) -> Vec<Vector> {
     let config = *model.config();
     let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), tokens.len() as u32)
         .expect("workspace");
-    let mut x = Vector::zeros(config.precision, config.dim as usize);
+    let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
     let mut all = Vec::new();
     for (pos, &token) in tokens.iter().enumerate() {
-        let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
+        let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
         let mut ws = owned.workspace().expect("workspace view");
         let mut counts = OpCounts::default();
         forward(
@@ -64,8 +67,8 @@ pub fn greedy(bytes: &[u8], prompt: &[u32], steps: usize) -> Vec<u32> {
     let config = *model.config();
     let total = (prompt.len() + steps) as u32;
     let mut owned = OwnedWorkspace::new(&config, &Shard::whole(&config), total).expect("workspace");
-    let mut x = Vector::zeros(config.precision, config.dim as usize);
-    let mut logits = Vector::zeros(config.precision, config.vocab_size as usize);
+    let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
+    let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
     let mut tokens = prompt.to_vec();
     let mut counts = OpCounts::default();
     for pos in 0..total as usize - 1 {

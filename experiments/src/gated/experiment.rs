@@ -17,7 +17,7 @@ use ruvsim_hw::energy::{
     LINKS_NOT_MODELLED, WAKE_UPS_NOT_MODELLED,
 };
 use ruvsim_sim::run::{calibration_for, cpu_setup, simulate, RunOptions};
-use ruvsim_sim::scenario::{Fidelity, LoadedScenario};
+use ruvsim_sim::scenario::LoadedScenario;
 use ruvsim_sim::workload::Arrivals;
 
 /// The gate's power and how it was obtained.
@@ -341,10 +341,7 @@ fn simulate_wake(loaded: &LoadedScenario, options: &RunOptions) -> Result<WakeCo
             request.generated,
             run.cluster.chips,
             run.cluster.variant,
-            match run.fidelity {
-                Fidelity::Functional => "functional",
-                Fidelity::Timing => "timing",
-            },
+            run.fidelity,
             energy.active.state.describe(),
             energy.rest.state.describe()
         ),

@@ -221,15 +221,7 @@ pub fn render(result: &RunResult) -> String {
          </footer>\n</body>\n</html>\n",
         escape(&result.scenario),
         result.seed,
-        fidelity_name(result)
+        result.fidelity.name()
     );
     out
-}
-
-/// `functional` or `timing`.
-pub(crate) fn fidelity_name(result: &RunResult) -> &'static str {
-    match result.fidelity {
-        ruvsim_sim::scenario::Fidelity::Functional => "functional",
-        ruvsim_sim::scenario::Fidelity::Timing => "timing",
-    }
 }

@@ -26,7 +26,7 @@ pub(super) fn summary(result: &RunResult) -> String {
         result.plan.tensor,
         result.plan.replicas,
         format::grouped(result.requests.len() as u64),
-        super::fidelity_name(result)
+        result.fidelity.name()
     );
     let rows = summary_rows(result)
         .into_iter()

@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
-use ruvsim_sim::plan::{precision_name, region_name, ChipPlan};
+use ruvsim_sim::plan::{region_name, ChipPlan};
 use ruvsim_sim::result::RunResult;
 
-use super::{chart, fidelity_name, note, num, para, table, text, Cell};
+use super::{chart, note, num, para, table, text, Cell};
 use crate::charts::memory::{memory_chart, SramUse};
 use crate::charts::topology::{topology_chart, MAX_DRAWN_CHIPS};
 use crate::format::{self, escape};
@@ -41,7 +41,7 @@ pub(super) fn scenario(result: &RunResult) -> String {
             "fidelity",
             format!(
                 "{} ({})",
-                fidelity_name(result),
+                result.fidelity.name(),
                 match result.fidelity {
                     ruvsim_sim::scenario::Fidelity::Functional =>
                         "chips run the inference core on the weights: tokens are real",
@@ -55,10 +55,16 @@ pub(super) fn scenario(result: &RunResult) -> String {
             "shape",
             format!(
                 "dim {}, hidden {}, {} layers, {} heads ({} KV), vocabulary {}, context {}",
-                c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len
+                c.shape.dim,
+                c.shape.hidden_dim,
+                c.shape.n_layers,
+                c.shape.n_heads,
+                c.shape.n_kv_heads,
+                c.shape.vocab_size,
+                c.shape.seq_len
             ),
         ),
-        ("precision", precision_name(c.precision).to_string()),
+        ("precision", c.precision.name().to_string()),
         ("model size", format::bytes(m.weight_bytes)),
     ]);
     if m.synthetic {
@@ -101,10 +107,10 @@ pub(super) fn plan(result: &RunResult) -> String {
         out.push_str(&para(&format!(
             "Each replica also has a speculative draft chip holding a draft model (dim {}, {} \
              layers, {} heads, {}), listed as \"draft\".",
-            c.dim,
-            c.n_layers,
-            c.n_heads,
-            precision_name(c.precision)
+            c.shape.dim,
+            c.shape.n_layers,
+            c.shape.n_heads,
+            c.precision.name()
         )));
     }
     let rows = listed

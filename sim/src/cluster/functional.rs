@@ -99,7 +99,7 @@ impl<'m> Functional<'m> {
     /// the hidden state (ties: the lower expert), or the fixed choice. Adds the router's work.
     fn route(&mut self, flight: u32, layer: u32, counts: &mut OpCounts) -> Result<(), SimError> {
         let config = *self.model.config();
-        let dim = config.dim as usize;
+        let dim = config.shape.dim as usize;
         let top_k = self.slots;
         let Some((experts, _)) = &self.experts else {
             return Err(SimError::Internal("routing without experts".into()));
@@ -163,11 +163,11 @@ impl<'m> Functional<'m> {
         let config = self.model.config();
         let precision = config.precision;
         let flight = Flight {
-            hidden: Vector::zeros(precision, config.dim as usize),
+            hidden: Vector::zeros(precision, config.shape.dim as usize),
             partials: (0..self.slots)
-                .map(|_| Partial::zeros(precision, config.dim as usize))
+                .map(|_| Partial::zeros(precision, config.shape.dim as usize))
                 .collect(),
-            logits: Vector::zeros(precision, config.vocab_size as usize),
+            logits: Vector::zeros(precision, config.shape.vocab_size as usize),
             token,
             experts: Vec::new(),
         };
@@ -277,7 +277,7 @@ impl<'m> Functional<'m> {
                 let mut ws = self.workspaces[index].workspace()?;
                 let mut partial = f.partials[0].as_mut();
                 partial.clear();
-                let heads = Span::new(0, config.n_heads);
+                let heads = Span::new(0, config.shape.n_heads);
                 attention_heads(
                     model,
                     &mut ws,
@@ -313,7 +313,7 @@ impl<'m> Functional<'m> {
                 let mut ws = workspaces[expert as usize].workspace()?;
                 let mut partial = f.partials[slot as usize].as_mut();
                 partial.clear();
-                let units = Span::new(0, config.hidden_dim);
+                let units = Span::new(0, config.shape.hidden_dim);
                 ffn_units(
                     expert_model,
                     &mut ws,
@@ -348,10 +348,10 @@ impl<'m> Functional<'m> {
                 let config = *model.config();
                 let mut ws = self.workspaces[index].workspace()?;
                 embed(model, f.token, f.hidden.as_mut(), &mut counts)?;
-                let layers = Span::new(0, config.n_layers);
+                let layers = Span::new(0, config.shape.n_layers);
                 run_layers(model, &mut ws, layers, pos, f.hidden.as_mut(), &mut counts)?;
                 if sample {
-                    let vocab = Span::new(0, config.vocab_size);
+                    let vocab = Span::new(0, config.shape.vocab_size);
                     classify(
                         model,
                         &mut ws,

@@ -108,7 +108,7 @@ impl Kernel {
                 experts,
                 top_k,
             } => {
-                let heads = Span::new(0, config.n_heads);
+                let heads = Span::new(0, config.shape.n_heads);
                 predict(config, &Op::AttentionHeads { layer, heads }, pos)?
                     + predict(
                         config,
@@ -121,7 +121,7 @@ impl Kernel {
                     + router_counts(config, experts, top_k)
             }
             Kernel::Expert { layer, .. } => {
-                let units = Span::new(0, config.hidden_dim);
+                let units = Span::new(0, config.shape.hidden_dim);
                 predict(config, &Op::FfnUnits { layer, units }, pos)?
             }
             Kernel::MoeCombine { layer, top_k } => {
@@ -141,11 +141,11 @@ impl Kernel {
                 counts
             }
             Kernel::Forward { sample } => {
-                let layers = Span::new(0, config.n_layers);
+                let layers = Span::new(0, config.shape.n_layers);
                 let mut counts = predict(config, &Op::Embed, pos)?
                     + predict(config, &Op::Layers { layers }, pos)?;
                 if sample {
-                    let vocab = Span::new(0, config.vocab_size);
+                    let vocab = Span::new(0, config.shape.vocab_size);
                     counts += predict(config, &Op::Classify { vocab }, pos)?
                         + predict(config, &Op::Sample(sampler), pos)?;
                 }
@@ -184,7 +184,7 @@ pub fn router_counts(config: &ModelConfig, experts: u32, top_k: u32) -> OpCounts
         // A fixed choice computes nothing.
         return OpCounts::default();
     }
-    let dim = u64::from(config.dim);
+    let dim = u64::from(config.shape.dim);
     let experts = u64::from(experts);
     OpCounts {
         mac_i8: experts * dim,
@@ -198,7 +198,7 @@ pub fn router_counts(config: &ModelConfig, experts: u32, top_k: u32) -> OpCounts
 /// expert; none for a single expert).
 pub fn averaging_ops(config: &ModelConfig, top_k: u32) -> u64 {
     if top_k > 1 {
-        u64::from(config.dim) * u64::from(top_k)
+        u64::from(config.shape.dim) * u64::from(top_k)
     } else {
         0
     }

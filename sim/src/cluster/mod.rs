@@ -269,7 +269,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 let draft_plan = Plan {
                     pipeline: 1,
                     tensor: 1,
-                    stages: vec![ruvsim_core::Span::new(0, draft.config.n_layers)],
+                    stages: vec![ruvsim_core::Span::new(0, draft.config.shape.n_layers)],
                     chips: vec![draft.chip.clone()],
                     draft: None,
                     ..plan.clone()
@@ -407,8 +407,8 @@ impl<'a, 'm> Cluster<'a, 'm> {
             Some(functional) => functional.new_flight(token),
             None => 0,
         };
-        let hidden_bytes = config.dim * 4;
-        let partial_bytes = config.dim * if config.precision.is_integer() { 8 } else { 4 };
+        let hidden_bytes = config.shape.dim * 4;
+        let partial_bytes = config.shape.dim * if config.precision.is_integer() { 8 } else { 4 };
         let tensor = plan.tensor;
         let stages = plan.stages.len() as u32;
         let ctx = TokenGraph {

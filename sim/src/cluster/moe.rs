@@ -168,8 +168,8 @@ impl Cluster<'_, '_> {
             (None, None) => self.draw_experts(setup),
         };
         let config = self.setup.config;
-        let hidden_bytes = config.dim * 4;
-        let partial_bytes = config.dim * if config.precision.is_integer() { 8 } else { 4 };
+        let hidden_bytes = config.shape.dim * 4;
+        let partial_bytes = config.shape.dim * if config.precision.is_integer() { 8 } else { 4 };
         let replica = self.streams[stream as usize].replica;
         let coordinator = self.leader(replica, 0);
         let ctx = TokenGraph {
@@ -222,7 +222,7 @@ impl Cluster<'_, '_> {
         now: ruvsim_engine::time::Time,
     ) -> Result<(), SimError> {
         let (token, _) = self.moe_context(stream)?;
-        if layer + 1 < self.setup.config.n_layers {
+        if layer + 1 < self.setup.config.shape.n_layers {
             return self.moe_attention(engine, stream, layer + 1, &[]);
         }
         let replica = self.streams[stream as usize].replica;
@@ -235,7 +235,7 @@ impl Cluster<'_, '_> {
         self.moe_tokens[stream as usize] = None;
         self.moe_busy[stream as usize] = false;
         if token.sample {
-            let vocab = ruvsim_core::Span::new(0, self.setup.config.vocab_size);
+            let vocab = ruvsim_core::Span::new(0, self.setup.config.shape.vocab_size);
             let classify = self.compute(
                 engine,
                 &ctx,

@@ -1,19 +1,22 @@
 //! Planner tests: partitions, budgets and the explanation of a plan that does not fit.
 use super::*;
 use ruvsim_core::AttentionPattern;
+use ruvsim_core::ModelShape;
 use ruvsim_hw::calibration::Variant;
 use ruvsim_hw::chip::KernelKind;
 
 fn stories(precision: Precision) -> ModelConfig {
     ModelConfig {
-        dim: 64,
-        hidden_dim: 172,
-        n_layers: 5,
-        n_heads: 8,
-        n_kv_heads: 4,
-        vocab_size: 512,
-        seq_len: 512,
-        shared_classifier: true,
+        shape: ModelShape {
+            dim: 64,
+            hidden_dim: 172,
+            n_layers: 5,
+            n_heads: 8,
+            n_kv_heads: 4,
+            vocab_size: 512,
+            seq_len: 512,
+            shared_classifier: true,
+        },
         precision,
         attention: AttentionPattern::Full,
     }

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ruvsim_core::{AttentionPattern, Precision};
+use ruvsim_core::{AttentionPattern, ModelShape, Precision};
 use ruvsim_topologies::TopologySpec;
 use serde::{Deserialize, Serialize};
 
@@ -251,6 +251,42 @@ pub enum Fidelity {
     Timing,
 }
 
+impl Fidelity {
+    /// Every fidelity, in the order help texts list them.
+    pub const ALL: [Fidelity; 2] = [Fidelity::Functional, Fidelity::Timing];
+
+    /// The one spelling of a fidelity, in scenarios, baselines, reports and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Fidelity::Functional => "functional",
+            Fidelity::Timing => "timing",
+        }
+    }
+}
+
+impl std::fmt::Display for Fidelity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A fidelity name that is neither `functional` nor `timing`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("fidelity `{0}` is not one of: functional, timing")]
+pub struct UnknownFidelity(pub String);
+
+impl std::str::FromStr for Fidelity {
+    type Err = UnknownFidelity;
+
+    /// Parses [`Fidelity::name`]'s spelling.
+    fn from_str(name: &str) -> Result<Fidelity, UnknownFidelity> {
+        Fidelity::ALL
+            .into_iter()
+            .find(|f| f.name() == name)
+            .ok_or_else(|| UnknownFidelity(name.to_string()))
+    }
+}
+
 /// A model shape: a named preset or explicit dimensions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
@@ -262,34 +298,7 @@ pub enum ShapeSpec {
     /// A preset name: `stories260k`, `stories15m`, `stories42m`, `stories110m`.
     Preset(String),
     /// Explicit dimensions.
-    Custom(CustomShape),
-}
-
-/// Explicit model dimensions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomShape {
-    /// Residual width.
-    pub dim: u32,
-    /// Feed-forward hidden units.
-    pub hidden_dim: u32,
-    /// Decoder layers.
-    pub n_layers: u32,
-    /// Query heads.
-    pub n_heads: u32,
-    /// Key/value heads.
-    pub n_kv_heads: u32,
-    /// Vocabulary size.
-    pub vocab_size: u32,
-    /// Context length.
-    pub seq_len: u32,
-    /// Whether the classifier shares the embedding (default true).
-    #[serde(default = "yes")]
-    pub shared_classifier: bool,
-}
-
-fn yes() -> bool {
-    true
+    Custom(ModelShape),
 }
 
 /// `[model]`: where the weights come from.

@@ -9,7 +9,7 @@ use ruvsim_core::model::Model;
 use ruvsim_core::Precision;
 
 use crate::cli::inputs;
-use crate::cli::precision_arg::{precision_name, PrecisionArg};
+use crate::cli::named_values;
 
 /// Arguments of `ruvsim model import`.
 #[derive(Debug, Args)]
@@ -28,8 +28,8 @@ pub struct ImportArgs {
     #[arg(long, value_name = "PATH")]
     tokenizer: Option<PathBuf>,
     /// Precision to quantise the weight matrices to.
-    #[arg(long, value_enum)]
-    precision: PrecisionArg,
+    #[arg(long, value_parser = named_values::<Precision>(&Precision::ALL.map(Precision::name)))]
+    precision: Precision,
     /// Where to write the ruvsim model file.
     #[arg(short, long, value_name = "OUT.ruvm")]
     output: PathBuf,
@@ -41,7 +41,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let tokenizer = args
         .tokenizer
         .as_deref()
-        .map(|path| inputs::read_tokenizer(path, checkpoint.vocab_size))
+        .map(|path| inputs::read_tokenizer(path, checkpoint.shape.vocab_size))
         .transpose()?;
     let precision = Precision::from(args.precision);
     let bytes = inputs::encode_checkpoint(&checkpoint, precision)?;
@@ -54,7 +54,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         args.checkpoint.display(),
         args.output.display(),
         bytes.len(),
-        precision_name(precision)
+        precision.name()
     );
     if let (Some(path), Some(tokenizer)) = (&args.tokenizer, tokenizer) {
         println!(

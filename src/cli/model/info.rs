@@ -10,7 +10,6 @@ use ruvsim_core::model::Model;
 use ruvsim_core::{footprint, AttentionPattern, Shard, Span};
 
 use crate::cli::inputs;
-use crate::cli::precision_arg::precision_name;
 
 /// Arguments of `ruvsim model info`.
 #[derive(Debug, Args)]
@@ -48,29 +47,29 @@ fn describe(model: &Model) -> anyhow::Result<String> {
     line("checksums: header and payload CRC-32 verified".to_string());
     line(format!(
         "config: dim {}, hidden {}, layers {}, heads {}, kv_heads {}, vocab {}, seq_len {}",
-        config.dim,
-        config.hidden_dim,
-        config.n_layers,
-        config.n_heads,
-        config.n_kv_heads,
-        config.vocab_size,
-        config.seq_len
+        config.shape.dim,
+        config.shape.hidden_dim,
+        config.shape.n_layers,
+        config.shape.n_heads,
+        config.shape.n_kv_heads,
+        config.shape.vocab_size,
+        config.shape.seq_len
     ));
     line(format!(
         "head size: {}, kv_dim: {}",
-        config.head_size(),
-        config.kv_dim()
+        config.shape.head_size(),
+        config.shape.kv_dim()
     ));
     line(format!(
         "classifier: {}",
-        if config.shared_classifier {
+        if config.shape.shared_classifier {
             "shared with the token embedding"
         } else {
             "separate (wcls)"
         }
     ));
     line(format!("attention: {}", attention_name(&config.attention)));
-    line(format!("precision: {}", precision_name(config.precision)));
+    line(format!("precision: {}", config.precision.name()));
     line("tensors:".to_string());
     for kind in TensorKind::ALL {
         if let Some(bytes) = model.tensor_bytes(kind) {
@@ -87,12 +86,12 @@ fn describe(model: &Model) -> anyhow::Result<String> {
             ));
         }
     }
-    let context = config.seq_len;
+    let context = config.shape.seq_len;
     let one_layer = Shard {
         embedding: false,
         layers: Span::new(0, 1),
-        heads: Span::new(0, config.n_heads),
-        ffn_units: Span::new(0, config.hidden_dim),
+        heads: Span::new(0, config.shape.n_heads),
+        ffn_units: Span::new(0, config.shape.hidden_dim),
         vocab: Span::default(),
     };
     for (label, shard) in [

@@ -18,8 +18,6 @@ use anyhow::{bail, Context};
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::scenario::Fidelity;
 
-use crate::cli::simulation::fidelity_name;
-
 /// Which direction of change is an improvement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Better {
@@ -178,7 +176,7 @@ pub fn parse(file: &str, text: &str) -> anyhow::Result<Baseline> {
             bail!(
                 "{file}:{number}: {} at {} fidelity is listed twice",
                 row.scenario,
-                fidelity_name(row.fidelity)
+                row.fidelity.name()
             );
         }
         rows.push(row);
@@ -200,11 +198,7 @@ fn parse_row(line: &str) -> anyhow::Result<Row> {
     if cells[0].is_empty() {
         bail!("the scenario cell is empty");
     }
-    let fidelity = match cells[1] {
-        "functional" => Fidelity::Functional,
-        "timing" => Fidelity::Timing,
-        other => bail!("fidelity `{other}` is not one of: functional, timing"),
-    };
+    let fidelity: Fidelity = cells[1].parse()?;
     let values = FIGURES
         .iter()
         .zip(&cells[KEY_COLUMNS.len()..])
@@ -247,7 +241,7 @@ pub fn render(baseline: &Baseline) -> String {
         text.push_str(&format!(
             "{},{},{}\n",
             row.scenario,
-            fidelity_name(row.fidelity),
+            row.fidelity.name(),
             values.join(",")
         ));
     }
