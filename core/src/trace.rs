@@ -10,6 +10,7 @@
 use core::fmt::{self, Write};
 
 use crate::exec::Block;
+use crate::phase::Phase;
 use crate::workspace::Span;
 
 /// Marks a trace record inside a serial log: everything after it on the line is the record.
@@ -78,43 +79,6 @@ impl ClockSource {
             None => later.wrapping_sub(earlier),
         }
     }
-}
-
-/// One phase of partitioned execution, as the engine runs it (`crate::exec`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    /// [`crate::embed`].
-    Embed,
-    /// [`crate::run_layers`] over whole layers.
-    Layers(Span),
-    /// [`crate::attention_heads`]: query heads `heads` of `layer`.
-    Attention {
-        /// The layer.
-        layer: u32,
-        /// The heads.
-        heads: Span,
-    },
-    /// [`crate::ffn_units`]: feed-forward units `units` of `layer`.
-    Ffn {
-        /// The layer.
-        layer: u32,
-        /// The units.
-        units: Span,
-    },
-    /// A tensor group's leader reducing `ranks` partial sums of `block` and adding them to the
-    /// residual ([`crate::reduce_partials`], [`crate::add_partial`]).
-    Combine {
-        /// The layer.
-        layer: u32,
-        /// The block.
-        block: Block,
-        /// Ranks in the group.
-        ranks: u32,
-    },
-    /// [`crate::classify`]: final norm and classifier rows `vocab`.
-    Classify(Span),
-    /// Choosing the next token ([`crate::Sampler`]).
-    Sample,
 }
 
 impl Phase {

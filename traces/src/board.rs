@@ -8,7 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use ruvsim_core::trace::{ClockSource, Event, Phase};
+use ruvsim_core::trace::{ClockSource, Event};
+use ruvsim_core::Phase;
 
 use super::header::BoardHeader;
 use super::LineIssue;

@@ -19,11 +19,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use ruvsim_core::{OpCounts, Precision, SamplerConfig};
+use ruvsim_core::{OpCounts, Phase, Precision, SamplerConfig};
 use serde::Serialize;
 
 use super::nnls::{nnls, undetermined_columns, Matrix};
-use super::{kernel_of, BoardTrace, Trace, TraceError};
+use super::{BoardTrace, Trace, TraceError};
 use ruvsim_hw::calibration::{Calibration, Variant};
 use ruvsim_hw::chip::KernelKind;
 use ruvsim_hw::link::{LinkConfig, LinkModel, SpiMode};
@@ -234,9 +234,9 @@ fn phase_rows(
     let mut rows = Vec::new();
     let mut skipped_samples = 0;
     for span in &board.phases {
-        let kernel = kernel_of(&span.phase);
+        let kernel = Kernel::Phase(span.phase);
         let sampler = match (kernel, sampler) {
-            (Kernel::Sample, None) => {
+            (Kernel::Phase(Phase::Sample), None) => {
                 skipped_samples += 1;
                 continue;
             }

@@ -26,7 +26,7 @@ pub mod write;
 
 use std::fmt;
 
-use ruvsim_core::trace::Phase;
+use ruvsim_core::Phase;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -97,56 +97,7 @@ fn list(issues: &[LineIssue]) -> String {
         .join("\n")
 }
 
-/// The trace phase a simulated compute kernel corresponds to (the two vocabularies describe the
-/// same partitioned operations of the core). `None` for a speculative draft's whole forward pass,
-/// which firmware traces as its separate phases, and for the mixture-of-experts kernels, which the
-/// trace format has no phases for yet.
-pub fn phase_of(kernel: &Kernel) -> Option<Phase> {
-    Some(match *kernel {
-        Kernel::Embed => Phase::Embed,
-        Kernel::Layers(span) => Phase::Layers(span),
-        Kernel::Attention { layer, heads } => Phase::Attention { layer, heads },
-        Kernel::Ffn { layer, units } => Phase::Ffn { layer, units },
-        Kernel::Combine {
-            layer,
-            block,
-            ranks,
-        } => Phase::Combine {
-            layer,
-            block,
-            ranks,
-        },
-        Kernel::Classify(vocab) => Phase::Classify(vocab),
-        Kernel::Sample => Phase::Sample,
-        Kernel::Forward { .. }
-        | Kernel::MoeAttention { .. }
-        | Kernel::Expert { .. }
-        | Kernel::MoeCombine { .. } => return None,
-    })
-}
-
-/// The simulated kernel a trace phase corresponds to.
-pub fn kernel_of(phase: &Phase) -> Kernel {
-    match *phase {
-        Phase::Embed => Kernel::Embed,
-        Phase::Layers(span) => Kernel::Layers(span),
-        Phase::Attention { layer, heads } => Kernel::Attention { layer, heads },
-        Phase::Ffn { layer, units } => Kernel::Ffn { layer, units },
-        Phase::Combine {
-            layer,
-            block,
-            ranks,
-        } => Kernel::Combine {
-            layer,
-            block,
-            ranks,
-        },
-        Phase::Classify(vocab) => Kernel::Classify(vocab),
-        Phase::Sample => Kernel::Sample,
-    }
-}
-
 /// A phase in words with its parameters (`layers 0..5`, `L2 attn heads 0..4`), for reports.
 pub fn phase_label(phase: &Phase) -> String {
-    kernel_of(phase).label()
+    Kernel::Phase(*phase).label()
 }

@@ -14,11 +14,13 @@
 
 use std::collections::BTreeMap;
 
-use ruvsim_core::trace::{Origin, Phase};
+use ruvsim_core::trace::Origin;
+use ruvsim_core::Phase;
 use serde::Serialize;
 
-use super::{phase_label, phase_of, Trace};
+use super::{phase_label, Trace};
 use ruvsim_engine::time::{Duration, PS_PER_S, PS_PER_US};
+use ruvsim_sim::cluster::Kernel;
 use ruvsim_sim::result::RunResult;
 
 /// One phase timed on a board and simulated.
@@ -280,7 +282,7 @@ fn phase_kind(phase: &Phase) -> &'static str {
 fn align_phases(trace: &Trace, result: &RunResult, notes: &mut Vec<String>) -> Vec<PhaseMatch> {
     let mut simulated: BTreeMap<(u32, u32, String, u32), Vec<Duration>> = BTreeMap::new();
     for span in &result.timeline {
-        let phase = span.kernel.as_ref().and_then(phase_of);
+        let phase = span.kernel.as_ref().and_then(Kernel::phase);
         if let (Some(phase), Some(pos)) = (phase, span.pos) {
             let key = (span.resource, span.stream, phase_label(&phase), pos);
             simulated.entry(key).or_default().push(span.duration);

@@ -7,10 +7,11 @@
 use ruvsim_core::trace::{write_event, Clock, ClockSource, Event, Header, Origin, Tracer, TAG};
 
 use super::header::{link_spelling, region_spelling};
-use super::{phase_of, TraceError};
+use super::TraceError;
 use ruvsim_engine::time::Time;
 use ruvsim_hw::chip::KernelKind;
 use ruvsim_hw::memory::PsramMode;
+use ruvsim_sim::cluster::Kernel;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::scenario::LoadedScenario;
 
@@ -139,7 +140,7 @@ fn chip_events<'a>(result: &RunResult, chip: u32, names: &'a [String]) -> Vec<(u
     for span in &result.timeline {
         let start = span.start.as_ps();
         let end = start + span.duration.as_ps();
-        let phase = span.kernel.as_ref().and_then(phase_of);
+        let phase = span.kernel.as_ref().and_then(Kernel::phase);
         match (phase, span.pos, span.hop) {
             (Some(phase), Some(pos), _) if span.resource == chip => {
                 let stream = span.stream;

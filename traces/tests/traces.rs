@@ -3,7 +3,8 @@
 //! it was simulated with; a perturbed coefficient is flagged and recovered; a trace of another
 //! setup is refused with the difference named.
 
-use ruvsim_core::trace::{Clock, ClockSource, Header, Origin, Phase, Tracer};
+use ruvsim_core::trace::{Clock, ClockSource, Header, Origin, Tracer};
+use ruvsim_core::Phase;
 use ruvsim_core::{ModelConfig, Shard, Span};
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};

@@ -11,6 +11,7 @@
 //! chips that hold the roles: after a fail-over, the spare's position in the topology is what the
 //! routes use.
 
+use ruvsim_core::Phase;
 use std::collections::{BTreeSet, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
@@ -493,19 +494,19 @@ impl Cluster<'_, '_> {
         };
         let shard = role.shard;
         let kernels: Vec<Kernel> = if plan.tensor == 1 || self.is_draft_chip(chip) {
-            vec![Kernel::Layers(shard.layers)]
+            vec![Kernel::Phase(Phase::Layers(shard.layers))]
         } else {
             (shard.layers.start..shard.layers.end)
                 .flat_map(|layer| {
                     [
-                        Kernel::Attention {
+                        Kernel::Phase(Phase::Attention {
                             layer,
                             heads: shard.heads,
-                        },
-                        Kernel::Ffn {
+                        }),
+                        Kernel::Phase(Phase::Ffn {
                             layer,
                             units: shard.ffn_units,
-                        },
+                        }),
                     ]
                 })
                 .collect()

@@ -4,6 +4,7 @@
 //! values a token carries between chips (hidden state, partial sums of each rank, logits) live in
 //! a *flight*: one per token in flight, so tokens of a pipelined prompt never share buffers.
 
+use ruvsim_core::Phase;
 use ruvsim_core::{
     add_partial, attention_heads, classify, embed, ffn_units, reduce_partials, run_layers,
     ExecError, Model, OpCounts, OwnedWorkspace, Partial, Sampler, SamplerConfig, Span, Vector,
@@ -190,7 +191,7 @@ impl<'m> Functional<'m> {
     }
 
     /// Runs `kernel` of chip `chip` (global id) for `stream`'s token at `pos` in `flight`;
-    /// returns the operation counts, and the chosen token for [`Kernel::Sample`].
+    /// returns the operation counts, and the chosen token for [`Kernel::Phase(Phase::Sample)`].
     pub fn run(
         &mut self,
         chip: u32,
@@ -219,12 +220,12 @@ impl<'m> Functional<'m> {
         let mut counts = OpCounts::default();
         let mut sampled = None;
         match *kernel {
-            Kernel::Embed => embed(model, f.token, f.hidden.as_mut(), &mut counts)?,
-            Kernel::Layers(layers) => {
+            Kernel::Phase(Phase::Embed) => embed(model, f.token, f.hidden.as_mut(), &mut counts)?,
+            Kernel::Phase(Phase::Layers(layers)) => {
                 let mut ws = self.workspaces[index].workspace()?;
                 run_layers(model, &mut ws, layers, pos, f.hidden.as_mut(), &mut counts)?;
             }
-            Kernel::Attention { layer, heads } => {
+            Kernel::Phase(Phase::Attention { layer, heads }) => {
                 let mut ws = self.workspaces[index].workspace()?;
                 let mut partial = f.partials[rank].as_mut();
                 partial.clear();
@@ -239,7 +240,7 @@ impl<'m> Functional<'m> {
                     &mut counts,
                 )?;
             }
-            Kernel::Ffn { layer, units } => {
+            Kernel::Phase(Phase::Ffn { layer, units }) => {
                 let mut ws = self.workspaces[index].workspace()?;
                 let mut partial = f.partials[rank].as_mut();
                 partial.clear();
@@ -253,7 +254,7 @@ impl<'m> Functional<'m> {
                     &mut counts,
                 )?;
             }
-            Kernel::Combine { layer, block, .. } => {
+            Kernel::Phase(Phase::Combine { layer, block, .. }) => {
                 let (leader, others) = f.partials.split_at_mut(1);
                 for other in others.iter() {
                     reduce_partials(model, leader[0].as_mut(), other.as_ref(), &mut counts)?;
@@ -267,7 +268,7 @@ impl<'m> Functional<'m> {
                     &mut counts,
                 )?;
             }
-            Kernel::Classify(vocab) => {
+            Kernel::Phase(Phase::Classify(vocab)) => {
                 let mut ws = self.workspaces[index].workspace()?;
                 let slice = slice_mut(&mut f.logits, vocab);
                 classify(model, &mut ws, vocab, f.hidden.as_ref(), slice, &mut counts)?;
@@ -363,7 +364,7 @@ impl<'m> Functional<'m> {
                     sampled = Some(choose(&mut self.samplers, stream, &f.logits, &mut counts)?);
                 }
             }
-            Kernel::Sample => {
+            Kernel::Phase(Phase::Sample) => {
                 sampled = Some(choose(&mut self.samplers, stream, &f.logits, &mut counts)?);
             }
         }

@@ -1,42 +1,13 @@
 //! What a chip computes in one task, and its predicted operation counts.
 
-use ruvsim_core::{predict, Block, ExecError, ModelConfig, Op, OpCounts, SamplerConfig, Span};
+use ruvsim_core::{
+    predict, Block, ExecError, ModelConfig, Op, OpCounts, Phase, SamplerConfig, Span,
+};
 use serde::{Deserialize, Serialize};
 
 /// One compute task's work, in the core's partitioned operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kernel {
-    /// Embed the token (first stage's leader).
-    Embed,
-    /// Whole layers (a stage of width 1).
-    Layers(Span),
-    /// A shard of one layer's attention heads, into the rank's partial sums.
-    Attention {
-        /// The layer.
-        layer: u32,
-        /// The rank's heads.
-        heads: Span,
-    },
-    /// A shard of one layer's feed-forward units, into the rank's partial sums.
-    Ffn {
-        /// The layer.
-        layer: u32,
-        /// The rank's units.
-        units: Span,
-    },
-    /// Leader: reduce the other ranks' partial sums into its own and add them to the residual.
-    Combine {
-        /// The layer.
-        layer: u32,
-        /// Which block's partial sums.
-        block: Block,
-        /// Ranks in the tensor group.
-        ranks: u32,
-    },
-    /// Final norm and a slice of the classifier rows.
-    Classify(Span),
-    /// Choose the next token (last stage's leader).
-    Sample,
     /// Mixture of experts, coordinator: every attention head of `layer` added to the residual
     /// stream, then the router over `experts` choosing `top_k` (`experts` is 0 for a fixed choice,
     /// which computes nothing).
@@ -72,9 +43,23 @@ pub enum Kernel {
         /// Whether the classifier runs and a token is chosen.
         sample: bool,
     },
+    /// One phase of partitioned execution, as the core runs it and the trace format records it
+    /// (serialised as the phase itself).
+    #[serde(untagged)]
+    Phase(Phase),
 }
 
 impl Kernel {
+    /// The core phase this kernel is, as traces record it. `None` for a speculative draft's whole
+    /// forward pass, which firmware traces as its separate phases, and for the mixture-of-experts
+    /// kernels, which the trace format has no phases for yet.
+    pub fn phase(&self) -> Option<Phase> {
+        match *self {
+            Kernel::Phase(phase) => Some(phase),
+            _ => None,
+        }
+    }
+
     /// The closed-form operation counts of this kernel for the token at `pos`.
     pub fn predict(
         &self,
@@ -83,17 +68,19 @@ impl Kernel {
         pos: u32,
     ) -> Result<OpCounts, ExecError> {
         Ok(match *self {
-            Kernel::Embed => predict(config, &Op::Embed, pos)?,
-            Kernel::Layers(layers) => predict(config, &Op::Layers { layers }, pos)?,
-            Kernel::Attention { layer, heads } => {
+            Kernel::Phase(Phase::Embed) => predict(config, &Op::Embed, pos)?,
+            Kernel::Phase(Phase::Layers(layers)) => predict(config, &Op::Layers { layers }, pos)?,
+            Kernel::Phase(Phase::Attention { layer, heads }) => {
                 predict(config, &Op::AttentionHeads { layer, heads }, pos)?
             }
-            Kernel::Ffn { layer, units } => predict(config, &Op::FfnUnits { layer, units }, pos)?,
-            Kernel::Combine {
+            Kernel::Phase(Phase::Ffn { layer, units }) => {
+                predict(config, &Op::FfnUnits { layer, units }, pos)?
+            }
+            Kernel::Phase(Phase::Combine {
                 layer,
                 block,
                 ranks,
-            } => {
+            }) => {
                 let mut counts = predict(config, &Op::AddPartial { layer, block }, pos)?;
                 let reduce = predict(config, &Op::ReducePartials, pos)?;
                 for _ in 1..ranks {
@@ -101,8 +88,8 @@ impl Kernel {
                 }
                 counts
             }
-            Kernel::Classify(vocab) => predict(config, &Op::Classify { vocab }, pos)?,
-            Kernel::Sample => predict(config, &Op::Sample(sampler), pos)?,
+            Kernel::Phase(Phase::Classify(vocab)) => predict(config, &Op::Classify { vocab }, pos)?,
+            Kernel::Phase(Phase::Sample) => predict(config, &Op::Sample(sampler), pos)?,
             Kernel::MoeAttention {
                 layer,
                 experts,
@@ -157,17 +144,19 @@ impl Kernel {
     /// A short label for timelines.
     pub fn label(&self) -> String {
         match *self {
-            Kernel::Embed => "embed".into(),
-            Kernel::Layers(l) => format!("layers {}..{}", l.start, l.end),
-            Kernel::Attention { layer, heads } => {
+            Kernel::Phase(Phase::Embed) => "embed".into(),
+            Kernel::Phase(Phase::Layers(l)) => format!("layers {}..{}", l.start, l.end),
+            Kernel::Phase(Phase::Attention { layer, heads }) => {
                 format!("L{layer} attention heads {}..{}", heads.start, heads.end)
             }
-            Kernel::Ffn { layer, units } => {
+            Kernel::Phase(Phase::Ffn { layer, units }) => {
                 format!("L{layer} ffn units {}..{}", units.start, units.end)
             }
-            Kernel::Combine { layer, block, .. } => format!("L{layer} combine {block:?}"),
-            Kernel::Classify(v) => format!("classify {}..{}", v.start, v.end),
-            Kernel::Sample => "sample".into(),
+            Kernel::Phase(Phase::Combine { layer, block, .. }) => {
+                format!("L{layer} combine {block:?}")
+            }
+            Kernel::Phase(Phase::Classify(v)) => format!("classify {}..{}", v.start, v.end),
+            Kernel::Phase(Phase::Sample) => "sample".into(),
             Kernel::MoeAttention { layer, .. } => format!("L{layer} attention + router"),
             Kernel::Expert { layer, expert, .. } => format!("L{layer} expert {expert}"),
             Kernel::MoeCombine { layer, .. } => format!("L{layer} combine experts"),

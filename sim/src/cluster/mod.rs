@@ -22,6 +22,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
+use ruvsim_core::Phase;
 use ruvsim_core::{Block, ExecError, Model, ModelConfig, OpCounts, SamplerConfig, Span};
 use ruvsim_topologies::Topology;
 use thiserror::Error;
@@ -417,7 +418,14 @@ impl<'a, 'm> Cluster<'a, 'm> {
             flight,
         };
         let first = self.leader(replica, 0);
-        let mut current = vec![self.compute(engine, &ctx, first, Kernel::Embed, false, after)?];
+        let mut current = vec![self.compute(
+            engine,
+            &ctx,
+            first,
+            Kernel::Phase(Phase::Embed),
+            false,
+            after,
+        )?];
         for stage in 0..stages {
             let leader = self.leader(replica, stage);
             if stage > 0 {
@@ -428,8 +436,14 @@ impl<'a, 'm> Cluster<'a, 'm> {
             let final_stage = stage + 1 == stages;
             if tensor == 1 {
                 let last = final_stage && !sample;
-                let task =
-                    self.compute(engine, &ctx, leader, Kernel::Layers(layers), last, &current)?;
+                let task = self.compute(
+                    engine,
+                    &ctx,
+                    leader,
+                    Kernel::Phase(Phase::Layers(layers)),
+                    last,
+                    &current,
+                )?;
                 current = vec![task];
                 continue;
             }
@@ -440,14 +454,14 @@ impl<'a, 'm> Cluster<'a, 'm> {
                         let chip = plan.chip_id(replica, stage, rank);
                         let shard = &plan.chip(chip).shard;
                         let kernel = match block {
-                            Block::Attention => Kernel::Attention {
+                            Block::Attention => Kernel::Phase(Phase::Attention {
                                 layer,
                                 heads: shard.heads,
-                            },
-                            Block::Ffn => Kernel::Ffn {
+                            }),
+                            Block::Ffn => Kernel::Phase(Phase::Ffn {
                                 layer,
                                 units: shard.ffn_units,
-                            },
+                            }),
                         };
                         let input =
                             self.send(engine, &ctx, leader, chip, hidden_bytes, &current)?;
@@ -463,11 +477,11 @@ impl<'a, 'm> Cluster<'a, 'm> {
                     }
                     let last =
                         final_stage && !sample && layer + 1 == layers.end && block == Block::Ffn;
-                    let combine = Kernel::Combine {
+                    let combine = Kernel::Phase(Phase::Combine {
                         layer,
                         block,
                         ranks: tensor,
-                    };
+                    });
                     current = vec![self.compute(engine, &ctx, leader, combine, last, &parts)?];
                 }
             }
@@ -479,11 +493,24 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 let chip = plan.chip_id(replica, stages - 1, rank);
                 let vocab: Span = plan.chip(chip).shard.vocab;
                 let input = self.send(engine, &ctx, leader, chip, hidden_bytes, &current)?;
-                let task =
-                    self.compute(engine, &ctx, chip, Kernel::Classify(vocab), false, &input)?;
+                let task = self.compute(
+                    engine,
+                    &ctx,
+                    chip,
+                    Kernel::Phase(Phase::Classify(vocab)),
+                    false,
+                    &input,
+                )?;
                 parts.extend(self.send(engine, &ctx, chip, leader, vocab.len() * 4, &[task])?);
             }
-            self.compute(engine, &ctx, leader, Kernel::Sample, true, &parts)?;
+            self.compute(
+                engine,
+                &ctx,
+                leader,
+                Kernel::Phase(Phase::Sample),
+                true,
+                &parts,
+            )?;
         }
         Ok(())
     }
@@ -789,7 +816,14 @@ impl Process for Cluster<'_, '_> {
                 last: true,
                 kernel,
                 ..
-            } => self.token_done(engine, stream, pos, flight, kernel == Kernel::Sample, now)?,
+            } => self.token_done(
+                engine,
+                stream,
+                pos,
+                flight,
+                kernel == Kernel::Phase(Phase::Sample),
+                now,
+            )?,
             Work::Compute {
                 stream,
                 kernel: Kernel::MoeAttention { layer, .. },

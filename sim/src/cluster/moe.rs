@@ -11,6 +11,7 @@
 //! meaning but the load they put on each expert is what the weights give); in timing fidelity
 //! each choice is drawn uniformly from a seeded stream, and the result says so.
 
+use ruvsim_core::Phase;
 use std::collections::VecDeque;
 
 use rand_chacha::rand_core::Rng;
@@ -103,7 +104,14 @@ impl Cluster<'_, '_> {
             pos,
             flight,
         };
-        let embed = self.compute(engine, &ctx, coordinator, Kernel::Embed, false, after)?;
+        let embed = self.compute(
+            engine,
+            &ctx,
+            coordinator,
+            Kernel::Phase(Phase::Embed),
+            false,
+            after,
+        )?;
         self.moe_tokens[stream as usize] = Some(MoeToken {
             pos,
             flight,
@@ -240,11 +248,18 @@ impl Cluster<'_, '_> {
                 engine,
                 &ctx,
                 coordinator,
-                Kernel::Classify(vocab),
+                Kernel::Phase(Phase::Classify(vocab)),
                 false,
                 &[],
             )?;
-            self.compute(engine, &ctx, coordinator, Kernel::Sample, true, &[classify])?;
+            self.compute(
+                engine,
+                &ctx,
+                coordinator,
+                Kernel::Phase(Phase::Sample),
+                true,
+                &[classify],
+            )?;
         } else {
             self.token_done(engine, stream, token.pos, token.flight, false, now)?;
         }
