@@ -55,9 +55,13 @@ pub enum EngineError {
     /// Simulated time ran past the representable range.
     #[error("simulated time overflowed")]
     TimeOverflow,
-    /// The process reported an error.
-    #[error("{0}")]
-    Process(String),
+    /// A task started or finished whose slot holds no task: a broken invariant of the engine
+    /// itself.
+    #[error("internal: slot {slot} holds no task")]
+    EmptySlot {
+        /// The slot.
+        slot: u32,
+    },
 }
 
 /// What an event in the queue means.
@@ -98,9 +102,12 @@ pub trait Process {
     type Task;
     /// What a timer carries.
     type Timer;
+    /// Why the process failed; the engine's own errors convert into it, so a run reports one
+    /// typed error whichever side failed.
+    type Error: From<EngineError>;
 
     /// `task` starts on its resource at `now`; returns how long it occupies the resource.
-    fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError>;
+    fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, Self::Error>;
 
     /// `task` finished at `now`; may add tasks and timers through `engine`.
     fn finish(
@@ -108,7 +115,7 @@ pub trait Process {
         task: Self::Task,
         now: Time,
         engine: &mut Engine<Self::Task, Self::Timer>,
-    ) -> Result<(), EngineError>;
+    ) -> Result<(), Self::Error>;
 
     /// A timer fired at `now`; may add tasks and timers through `engine`.
     fn timer(
@@ -116,7 +123,7 @@ pub trait Process {
         timer: Self::Timer,
         now: Time,
         engine: &mut Engine<Self::Task, Self::Timer>,
-    ) -> Result<(), EngineError>;
+    ) -> Result<(), Self::Error>;
 }
 
 /// Tasks, resources and the event queue of one run.
@@ -229,7 +236,7 @@ impl<T, M> Engine<T, M> {
     }
 
     /// Runs until no event is left, or until the next event would be later than `until`.
-    pub fn run<P>(&mut self, process: &mut P, until: Time) -> Result<(), EngineError>
+    pub fn run<P>(&mut self, process: &mut P, until: Time) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
     {
@@ -256,16 +263,14 @@ impl<T, M> Engine<T, M> {
     }
 
     /// Frees the finished task's slot and resource, releases its successors, tells the process.
-    fn complete<P>(&mut self, slot: u32, now: Time, process: &mut P) -> Result<(), EngineError>
+    fn complete<P>(&mut self, slot: u32, now: Time, process: &mut P) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
     {
         let entry = &mut self.slots[slot as usize];
         let resource = entry.resource;
         let Some(task) = entry.payload.take() else {
-            return Err(EngineError::Process(format!(
-                "slot {slot} finished without a task"
-            )));
+            return Err(EngineError::EmptySlot { slot }.into());
         };
         entry.generation = entry.generation.wrapping_add(1);
         let mut successors = core::mem::take(&mut entry.successors);
@@ -290,7 +295,7 @@ impl<T, M> Engine<T, M> {
         resource: ResourceId,
         now: Time,
         process: &mut P,
-    ) -> Result<(), EngineError>
+    ) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
     {
@@ -335,7 +340,7 @@ impl<T, M> Engine<T, M> {
     }
 
     /// Puts `resource` back in service; its queue resumes at the current time.
-    pub fn unblock<P>(&mut self, resource: ResourceId, process: &mut P) -> Result<(), EngineError>
+    pub fn unblock<P>(&mut self, resource: ResourceId, process: &mut P) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
     {
@@ -389,7 +394,7 @@ impl<T, M> Engine<T, M> {
     }
 
     /// Starts every ready task whose resource is idle; queues the others on their resource.
-    fn dispatch_ready<P>(&mut self, process: &mut P) -> Result<(), EngineError>
+    fn dispatch_ready<P>(&mut self, process: &mut P) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
     {
@@ -417,16 +422,14 @@ impl<T, M> Engine<T, M> {
     }
 
     /// Starts the task in `slot` on its (idle) resource at `now`.
-    fn start<P>(&mut self, slot: u32, now: Time, process: &mut P) -> Result<(), EngineError>
+    fn start<P>(&mut self, slot: u32, now: Time, process: &mut P) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
     {
         let entry = &self.slots[slot as usize];
         let resource = entry.resource as usize;
         let Some(task) = entry.payload.as_ref() else {
-            return Err(EngineError::Process(format!(
-                "slot {slot} started without a task"
-            )));
+            return Err(EngineError::EmptySlot { slot }.into());
         };
         let duration = process.start(task, now)?;
         let end = now.checked_add(duration).ok_or(EngineError::TimeOverflow)?;
@@ -439,7 +442,9 @@ impl<T, M> Engine<T, M> {
             .ok_or(EngineError::TimeOverflow)?;
         usage.tasks += 1;
         let epoch = self.slots[slot as usize].epoch;
-        self.queue.push(end, Event::Done(slot, epoch))?;
+        self.queue
+            .push(end, Event::Done(slot, epoch))
+            .map_err(EngineError::from)?;
         Ok(())
     }
 }
@@ -458,6 +463,7 @@ mod tests {
     impl Process for Recorder {
         type Task = (&'static str, u64);
         type Timer = &'static str;
+        type Error = EngineError;
 
         fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
             self.started.push((task.0, now.as_ps()));
@@ -541,6 +547,7 @@ mod tests {
         impl Process for Outage {
             type Task = (&'static str, u64);
             type Timer = &'static str;
+            type Error = EngineError;
             fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
                 self.0.start(task, now)
             }

@@ -136,15 +136,9 @@ pub enum GossipError {
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
-}
-
-impl From<GossipError> for EngineError {
-    fn from(error: GossipError) -> EngineError {
-        match error {
-            GossipError::Engine(inner) => inner,
-            other => EngineError::Process(other.to_string()),
-        }
-    }
+    /// A broken invariant of the gossip process itself.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 /// What one gossip run produced (tier: simulated).

@@ -167,7 +167,7 @@ pub fn draft_config(target: &ModelConfig, spec: &DraftSpec) -> Result<ModelConfi
     Ok(ModelConfig {
         shape: ModelShape {
             n_layers: layers,
-            ..(*target).shape
+            ..target.shape
         },
         precision: spec.precision.unwrap_or(target.precision),
         ..*target

@@ -300,9 +300,7 @@ pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResu
     let mut cluster = Cluster::new(setup, model, draft_model, experts, requests)?;
     let mut engine = Engine::new(cluster.resources());
     cluster.prime(&mut engine)?;
-    engine
-        .run(&mut cluster, Time::MAX)
-        .map_err(SimError::from)?;
+    engine.run(&mut cluster, Time::MAX)?;
     let events = engine.events();
     let usage = engine.usage().to_vec();
     let last_event = engine.now();

@@ -77,7 +77,7 @@ struct Generation {
 /// Loads the model and tokenizer, generates, and prints the text (or token ids) to stdout and
 /// the speed to stderr.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
-    let precision = args.precision.map(Precision::from);
+    let precision = args.precision;
     let source = match (&args.model, &args.synthetic) {
         (Some(path), None) => inputs::load_model_file(path, precision)?,
         (None, Some(shape)) => {

@@ -339,9 +339,10 @@ impl<'a> Gossip<'a> {
 
 impl Process for Gossip<'_> {
     type Task = Hop;
+    type Error = GossipError;
     type Timer = Round;
 
-    fn start(&mut self, hop: &Hop, _now: Time) -> Result<Duration, EngineError> {
+    fn start(&mut self, hop: &Hop, _now: Time) -> Result<Duration, GossipError> {
         self.transfers += 1;
         if !matches!(self.setup.link, LinkModel::EspNow(_)) {
             return Ok(self.transfer);
@@ -367,7 +368,7 @@ impl Process for Gossip<'_> {
         hop: Hop,
         now: Time,
         engine: &mut Engine<Hop, Round>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), GossipError> {
         let lost_on_air = match self.setup.link {
             LinkModel::EspNow(_) => {
                 let link = self.link_of(&hop)?;
@@ -375,7 +376,7 @@ impl Process for Gossip<'_> {
                     .get_mut(&link)
                     .and_then(VecDeque::pop_front)
                     .ok_or_else(|| {
-                        EngineError::Process(format!(
+                        GossipError::Internal(format!(
                             "link {link} finished a transfer it never started"
                         ))
                     })?
@@ -399,7 +400,7 @@ impl Process for Gossip<'_> {
         round: Round,
         _now: Time,
         engine: &mut Engine<Hop, Round>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), GossipError> {
         let config = self.setup.config;
         if self.converged_at.is_some() || round.0 >= config.max_rounds {
             return Ok(());

@@ -74,15 +74,6 @@ pub enum SimError {
     Internal(String),
 }
 
-impl From<SimError> for EngineError {
-    fn from(error: SimError) -> EngineError {
-        match error {
-            SimError::Engine(inner) => inner,
-            other => EngineError::Process(other.to_string()),
-        }
-    }
-}
-
 /// What a task does.
 #[derive(Clone, Copy, Debug)]
 pub enum Work {
@@ -796,10 +787,11 @@ struct TokenGraph {
 
 impl Process for Cluster<'_, '_> {
     type Task = Work;
+    type Error = SimError;
     type Timer = Timer;
 
-    fn start(&mut self, task: &Work, now: Time) -> Result<Duration, EngineError> {
-        Ok(self.price(task, now)?)
+    fn start(&mut self, task: &Work, now: Time) -> Result<Duration, SimError> {
+        self.price(task, now)
     }
 
     fn finish(
@@ -807,7 +799,7 @@ impl Process for Cluster<'_, '_> {
         task: Work,
         now: Time,
         engine: &mut Engine<Work, Timer>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), SimError> {
         match task {
             Work::Compute {
                 stream,
@@ -862,7 +854,7 @@ impl Process for Cluster<'_, '_> {
         timer: Timer,
         now: Time,
         engine: &mut Engine<Work, Timer>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), SimError> {
         match timer {
             Timer::Arrival(id) => {
                 self.pending.push_back(id);

@@ -43,7 +43,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(|path| inputs::read_tokenizer(path, checkpoint.shape.vocab_size))
         .transpose()?;
-    let precision = Precision::from(args.precision);
+    let precision = args.precision;
     let bytes = inputs::encode_checkpoint(&checkpoint, precision)?;
     // Reading the encoded bytes back catches a writer/reader disagreement here, not on a chip.
     Model::parse(&bytes).context("the encoded model does not read back")?;
