@@ -126,6 +126,32 @@ pub enum LinkConfig {
     EspNow(EspNowConfig),
 }
 
+impl std::fmt::Display for LinkConfig {
+    /// The link in words, as reports print it (`SPI 40 MHz, 2 line(s), polling + DMA`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkConfig::Spi(spi) => write!(
+                f,
+                "SPI {} MHz, {} line(s), {}",
+                spi.clock_mhz,
+                spi.lines,
+                match spi.mode {
+                    SpiMode::InterruptDma => "interrupt + DMA",
+                    SpiMode::InterruptCpu => "interrupt + CPU",
+                    SpiMode::PollingDma => "polling + DMA",
+                    SpiMode::PollingCpu => "polling + CPU",
+                }
+            ),
+            LinkConfig::Uart(uart) => write!(f, "UART {} baud", uart.baud),
+            LinkConfig::EspNow(radio) => write!(
+                f,
+                "ESP-NOW {:?}, loss {}, up to {} attempts per packet",
+                radio.version, radio.loss, radio.max_attempts
+            ),
+        }
+    }
+}
+
 impl LinkConfig {
     /// The kind of this link, as the topology crate's port limits name it.
     pub fn kind(&self) -> LinkKind {

@@ -1,0 +1,129 @@
+//! One run, end to end: scenario -> model -> plan -> event simulation -> [`RunResult`].
+//!
+//! [`simulate`] is three steps, one module each:
+//! - [`build`]: resolve the scenario against the command line, prepare the model, wire and plan
+//!   the cluster, draw the requests ([`BuiltRun`]);
+//! - [`execute`]: run the cluster process on the event engine ([`Executed`]);
+//! - [`summary`]: turn both into the [`RunResult`] every report reads.
+
+pub mod build;
+pub mod summary;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::cluster::{Cluster, ClusterOutput, SimError};
+use crate::model_source::ModelError;
+use crate::plan::PlanError;
+use crate::result::RunResult;
+use crate::scenario::{Fidelity, LoadedScenario};
+use crate::workload::WorkloadError;
+use ruvsim_engine::engine::{Engine, ResourceUse};
+use ruvsim_engine::time::Time;
+use ruvsim_hw::calibration::CalibrationError;
+use ruvsim_hw::energy::EnergyError;
+use ruvsim_hw::link::LinkError;
+
+pub use build::{build, calibration_for, cpu_setup, BuiltRun};
+
+/// Options a command line adds to a scenario.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Replaces the scenario's seed.
+    pub seed: Option<u64>,
+    /// Replaces the scenario's fidelity.
+    pub fidelity: Option<Fidelity>,
+    /// Where model files are looked for first.
+    pub model_dir: Option<PathBuf>,
+    /// A calibration file applied after the scenario's own overrides.
+    pub calibration_file: Option<PathBuf>,
+    /// Most timeline spans to record (default 200,000).
+    pub timeline_limit: Option<usize>,
+    /// A counter the run adds every generated token to, for a progress indicator on another
+    /// thread (write-only: the simulation never reads it, so it cannot affect results).
+    pub progress: Option<Arc<AtomicU64>>,
+}
+
+/// Why a run failed.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The model could not be prepared.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The calibration could not be built.
+    #[error("calibration: {0}")]
+    Calibration(#[from] CalibrationError),
+    /// The topology is invalid or cannot be wired.
+    #[error("cluster.topology: {0}")]
+    Topology(#[from] ruvsim_topologies::TopologyError),
+    /// The link settings are invalid.
+    #[error("cluster.link: {0}")]
+    Link(#[from] LinkError),
+    /// The workload is invalid.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// No plan fits.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The simulation failed.
+    #[error("simulation: {0}")]
+    Sim(#[from] SimError),
+    /// The energy figures could not be computed.
+    #[error("energy: {0}")]
+    Energy(#[from] EnergyError),
+    /// A setting is invalid.
+    #[error("{0}")]
+    Invalid(String),
+    /// A file named by the scenario could not be read.
+    #[error("cannot read {file}: {reason}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Runs a scenario: builds it, executes it, summarises it.
+pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResult, RunError> {
+    let mut run = build(loaded, options)?;
+    let executed = execute(&mut run)?;
+    summary::summarise_run(run, executed)
+}
+
+/// What the event simulation of a run produced, before it is summarised.
+pub struct Executed {
+    /// The cluster process's records.
+    pub output: ClusterOutput,
+    /// Busy time and task count per resource (chips, then links).
+    pub usage: Vec<ResourceUse>,
+    /// Events processed.
+    pub events: u64,
+    /// Time of the last event.
+    pub last_event: Time,
+}
+
+/// Runs the cluster process of a built run on the event engine until no event is left.
+pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
+    let requests = std::mem::take(&mut run.requests);
+    let models = run.models()?;
+    let mut cluster = Cluster::new(
+        run.cluster_setup(),
+        models.target,
+        models.draft,
+        models.experts,
+        requests,
+    )?;
+    let mut engine = Engine::new(cluster.resources());
+    cluster.prime(&mut engine)?;
+    engine.run(&mut cluster, Time::MAX)?;
+    Ok(Executed {
+        events: engine.events(),
+        usage: engine.usage().to_vec(),
+        last_event: engine.now(),
+        output: cluster.into_output()?,
+    })
+}
