@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ruvsim_core::model_dir;
 use ruvsim_hw::memory::Region;
-use ruvsim_sim::cluster::Outcome;
+use ruvsim_sim::result::Outcome;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{load, Fidelity, LoadedScenario, ModelSpec};

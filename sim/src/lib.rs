@@ -1,6 +1,7 @@
 //! ruvsim-sim.
 pub mod balance;
 pub mod cluster;
+pub mod kernel;
 pub mod model_source;
 pub mod plan;
 pub mod result;

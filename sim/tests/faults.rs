@@ -4,7 +4,7 @@
 
 use ruvsim_hw::calibration::{Calibration, Variant};
 use ruvsim_hw::memory::{read_time, MemorySetup, Region};
-use ruvsim_sim::cluster::Outcome;
+use ruvsim_sim::result::Outcome;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{parse, LoadedScenario};

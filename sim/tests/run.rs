@@ -296,7 +296,7 @@ fn lossy_radio_fails_requests_with_the_cause_and_never_loses_them() {
         "60% loss with 2 attempts must lose something"
     );
     for request in &result.requests {
-        if let ruvsim_sim::cluster::Outcome::Failed { reason } = &request.outcome {
+        if let ruvsim_sim::result::Outcome::Failed { reason } = &request.outcome {
             assert!(reason.contains("lost on link"), "{reason}");
         }
     }

@@ -28,7 +28,7 @@ use ruvsim_hw::calibration::{Calibration, Variant};
 use ruvsim_hw::chip::KernelKind;
 use ruvsim_hw::link::{LinkConfig, LinkModel, SpiMode};
 use ruvsim_hw::memory::{PsramMode, Region};
-use ruvsim_sim::cluster::Kernel;
+use ruvsim_sim::kernel::Kernel;
 
 /// What a coefficient's fitted value became.
 #[derive(Clone, Debug, PartialEq, Serialize)]

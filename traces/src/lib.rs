@@ -34,7 +34,7 @@ pub use board::{BoardTrace, PhaseSpan, TokenSpan, TransferSpan};
 pub use header::BoardHeader;
 pub use read::{parse_trace, read_trace, Trace};
 
-use ruvsim_sim::cluster::Kernel;
+use ruvsim_sim::kernel::Kernel;
 
 /// One bad line of a trace: where and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -20,7 +20,7 @@ use serde::Serialize;
 
 use super::{phase_label, Trace};
 use ruvsim_engine::time::{Duration, PS_PER_S, PS_PER_US};
-use ruvsim_sim::cluster::Kernel;
+use ruvsim_sim::kernel::Kernel;
 use ruvsim_sim::result::RunResult;
 
 /// One phase timed on a board and simulated.

@@ -11,7 +11,7 @@ use super::TraceError;
 use ruvsim_engine::time::Time;
 use ruvsim_hw::chip::KernelKind;
 use ruvsim_hw::memory::PsramMode;
-use ruvsim_sim::cluster::Kernel;
+use ruvsim_sim::kernel::Kernel;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::scenario::LoadedScenario;
 

@@ -2,7 +2,7 @@
 //! bottleneck.
 
 use ruvsim_engine::stats::Distribution;
-use ruvsim_sim::cluster::Outcome;
+use ruvsim_sim::result::Outcome;
 use ruvsim_sim::result::RunResult;
 
 use super::{badge, badge_cell, chart, note, num, para, table, text, Cell};

@@ -15,9 +15,9 @@ use ruvsim_core::Phase;
 use std::collections::{BTreeSet, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use super::{Cluster, Kernel, Outcome, SimError, Timer, Work};
+use crate::result::stats::FaultStats;
 use crate::scenario::{FailurePolicy, FaultEvent, FaultSpec};
 use ruvsim_engine::engine::Engine;
 use ruvsim_engine::rng::{self, bernoulli, exponential, Probability, Purpose};
@@ -175,33 +175,6 @@ impl FaultSetup {
         let silent_until = last_heartbeat + self.timeout.as_ps();
         Time::from_ps((silent_until / period + 1) * period)
     }
-}
-
-/// What faults did to a run (all simulated).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct FaultStats {
-    /// Chips that crashed (hangs longer than the timeout included).
-    pub crashes: u32,
-    /// Hangs shorter than the heartbeat timeout.
-    pub hangs: u32,
-    /// Link outages.
-    pub link_outages: u32,
-    /// Fail-overs to a spare.
-    pub failovers: u32,
-    /// Spares fitted.
-    pub spares: u32,
-    /// Requests whose work was recomputed after a fail-over.
-    pub requests_retried: u32,
-    /// Requests failed by a fault.
-    pub requests_failed: u32,
-    /// Token positions recomputed to rebuild key/value caches.
-    pub tokens_recomputed: u64,
-    /// Wired-link retransmissions.
-    pub retransmissions: u64,
-    /// From a crash to its detection.
-    pub time_to_detect: Distribution,
-    /// From a crash to the spare being ready.
-    pub time_to_recover: Distribution,
 }
 
 /// Fault state of a run.

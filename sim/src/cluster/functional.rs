@@ -10,8 +10,8 @@ use ruvsim_core::{
     ExecError, Model, OpCounts, OwnedWorkspace, Partial, Sampler, SamplerConfig, Span, Vector,
 };
 
-use super::kernel::Kernel;
 use super::SimError;
+use crate::kernel::Kernel;
 use crate::plan::Plan;
 
 /// The values one token carries through the cluster.
@@ -140,7 +140,7 @@ impl<'m> Functional<'m> {
             .take(top_k as usize)
             .map(|&(_, e)| e)
             .collect();
-        *counts += super::kernel::router_counts(&config, count as u32, top_k);
+        *counts += crate::kernel::router_counts(&config, count as u32, top_k);
         f.experts = chosen;
         Ok(())
     }
@@ -343,7 +343,7 @@ impl<'m> Functional<'m> {
                         &mut counts,
                     )?;
                 }
-                counts.elementwise += super::kernel::averaging_ops(&config, top_k);
+                counts.elementwise += crate::kernel::averaging_ops(&config, top_k);
             }
             Kernel::Forward { sample } => {
                 let config = *model.config();

@@ -11,9 +11,10 @@
 
 mod faults;
 mod functional;
-mod kernel;
+mod graph;
 mod moe;
-mod records;
+mod pricing;
+mod recorder;
 mod requests;
 mod speculative;
 
@@ -23,29 +24,31 @@ use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
 use ruvsim_core::Phase;
-use ruvsim_core::{Block, ExecError, Model, ModelConfig, OpCounts, SamplerConfig, Span};
+use ruvsim_core::{ExecError, Model, ModelConfig, OpCounts, SamplerConfig};
 use ruvsim_topologies::Topology;
 use thiserror::Error;
 
 use faults::Faults;
-pub use faults::{FaultSetup, FaultStats, ScheduledFault};
+pub use faults::{FaultSetup, ScheduledFault};
 pub use functional::ExpertModels;
 pub use functional::Functional;
-pub use kernel::Kernel;
-use moe::{MoeQueue, MoeToken};
-pub use moe::{MoeSetup, MoeStats};
-pub use records::{ClusterOutput, Outcome, RequestRecord, TimelineSpan, TokenRecord};
-use speculative::Round;
-pub use speculative::{Speculation, SpeculationStats};
+use graph::TokenGraph;
+pub use moe::MoeSetup;
+use moe::MoeState;
+use recorder::Recorder;
+pub use speculative::Speculation;
+use speculative::{Round, SpeculativeState};
 
+use crate::kernel::Kernel;
 use crate::plan::Plan;
+use crate::result::records::{Outcome, RequestRecord, TimelineSpan, TokenRecord};
+use crate::result::stats::{FaultStats, MoeStats, SpeculationStats};
 use crate::workload::Request;
 use ruvsim_engine::engine::{Engine, EngineError, Process, TaskRef};
-use ruvsim_engine::rng::{self, Purpose};
 use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::calibration::Calibration;
-use ruvsim_hw::chip::{step_time, ChipError, CpuSetup};
-use ruvsim_hw::link::{DeliveryOutcome, LinkError, LinkModel};
+use ruvsim_hw::chip::{ChipError, CpuSetup};
+use ruvsim_hw::link::{LinkError, LinkModel};
 use ruvsim_hw::memory::MemorySetup;
 
 /// Bytes of one token id on a link: prompts, chosen tokens and draft proposals travel as these.
@@ -196,33 +199,38 @@ pub struct ClusterSetup<'a> {
 /// The simulated cluster.
 pub struct Cluster<'a, 'm> {
     setup: ClusterSetup<'a>,
+    /// The target model's executor, in functional fidelity.
     functional: Option<Functional<'m>>,
-    draft: Option<Functional<'m>>,
-    speculation_stats: Option<SpeculationStats>,
+    /// Speculative decoding: the draft's executor and the totals.
+    speculative: SpeculativeState<'m>,
+    /// Fault state, when the scenario has faults.
     faults: Option<Faults>,
-    moe_stats: Option<MoeStats>,
-    moe_queues: Vec<MoeQueue>,
-    moe_busy: Vec<bool>,
-    moe_tokens: Vec<Option<MoeToken>>,
-    routing_rng: ChaCha8Rng,
+    /// Mixture-of-experts routing and queues.
+    moe: MoeState,
+    /// Chips in the topology.
     chips: u32,
+    /// The workload, in id order.
     requests: Vec<Request>,
+    /// Per request: what happened to it, once a stream took it.
     records: Vec<Option<RequestRecord>>,
     /// Why each request failed, once something it needed was lost.
     failures: Vec<Option<String>>,
     /// Whether each request has ended.
     ended: Vec<bool>,
+    /// Arrived requests waiting for a free stream.
     pending: VecDeque<u32>,
+    /// The next closed-loop request to issue.
     next_request: u32,
+    /// Every stream of every replica.
     streams: Vec<Stream>,
+    /// Per stream and chip role: the stream's last task there, which its next one follows.
     order: Vec<Option<TaskRef>>,
+    /// Per ESP-NOW link: its packet-loss stream.
     link_rngs: BTreeMap<u32, ChaCha8Rng>,
-    link_bytes: Vec<u64>,
-    link_messages: Vec<u64>,
-    counts: Vec<OpCounts>,
+    /// Generated tokens in the order they were chosen.
     tokens: Vec<TokenRecord>,
-    timeline: Vec<TimelineSpan>,
-    timeline_dropped: u64,
+    /// Counts, link traffic and the timeline.
+    recorder: Recorder,
 }
 
 impl<'a, 'm> Cluster<'a, 'm> {
@@ -270,11 +278,14 @@ impl<'a, 'm> Cluster<'a, 'm> {
             }
             _ => None,
         };
-        let speculation_stats = setup.speculation.map(|s| SpeculationStats {
-            k: s.k,
-            measured: s.acceptance.is_none(),
-            ..SpeculationStats::default()
-        });
+        let speculative = SpeculativeState {
+            draft,
+            stats: setup.speculation.map(|s| SpeculationStats {
+                k: s.k,
+                measured: s.acceptance.is_none(),
+                ..SpeculationStats::default()
+            }),
+        };
         let link_resources = if setup.shared_medium {
             1
         } else {
@@ -295,27 +306,17 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 plan.replicas,
             )
         });
-        let moe_stats = setup.moe.map(|m| MoeStats {
-            experts: m.experts,
-            top_k: m.top_k,
-            routing: match (m.fixed, functional.is_some()) {
-                (Some(_), _) => "fixed".into(),
-                (None, true) => "router".into(),
-                (None, false) => "uniform draws (timing fidelity: no model runs)".into(),
-            },
-            visits: vec![0; m.experts as usize],
-        });
-        let stream_total = (plan.replicas * plan.streams_per_replica) as usize;
+        let moe = MoeState::new(
+            setup.moe,
+            functional.is_some(),
+            stream_count as usize,
+            setup.seed,
+        );
         Ok(Cluster {
             functional,
-            draft,
-            speculation_stats,
+            speculative,
             faults,
-            moe_stats,
-            moe_queues: vec![MoeQueue::default(); stream_total],
-            moe_busy: vec![false; stream_total],
-            moe_tokens: vec![None; stream_total],
-            routing_rng: rng::stream(setup.seed, Purpose::Routing, 0),
+            moe,
             chips,
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
@@ -329,19 +330,15 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 (stream_count * (plan.chips_per_replica() + 1 + plan.experts())) as usize
             ],
             link_rngs: BTreeMap::new(),
-            link_bytes: vec![0; link_resources as usize],
-            link_messages: vec![0; link_resources as usize],
-            counts: vec![OpCounts::default(); chips as usize],
             tokens: Vec::new(),
-            timeline: Vec::new(),
-            timeline_dropped: 0,
+            recorder: Recorder::new(chips, link_resources, setup.timeline_limit),
             setup,
         })
     }
 
     /// Engine resources: chips, then links (or the one shared medium).
     pub fn resources(&self) -> u32 {
-        self.chips + self.link_bytes.len() as u32
+        self.chips + self.recorder.links()
     }
 
     /// Queues the workload's first requests (closed loop) or arrival timers (open loop).
@@ -370,389 +367,6 @@ impl<'a, 'm> Cluster<'a, 'm> {
         Ok(())
     }
 
-    /// Whether `chip` is a speculative draft chip.
-    fn is_draft_chip(&self, chip: u32) -> bool {
-        self.setup.plan.is_draft(chip)
-    }
-
-    fn leader(&self, replica: u32, stage: u32) -> u32 {
-        self.setup.plan.chip_id(replica, stage, 0)
-    }
-
-    /// Builds the task graph of one token of `stream` at `pos` with input `token`.
-    fn schedule_token(
-        &mut self,
-        engine: &mut Engine<Work, Timer>,
-        stream: u32,
-        pos: u32,
-        token: u32,
-        sample: bool,
-        after: &[TaskRef],
-    ) -> Result<(), SimError> {
-        if self.setup.moe.is_some() {
-            return self.schedule_moe_token(engine, stream, pos, token, sample, after);
-        }
-        let plan = self.setup.plan;
-        let config = self.setup.config;
-        let replica = self.streams[stream as usize].replica;
-        let flight = match self.functional.as_mut() {
-            Some(functional) => functional.new_flight(token),
-            None => 0,
-        };
-        let hidden_bytes = config.shape.dim * 4;
-        let partial_bytes = config.shape.dim * if config.precision.is_integer() { 8 } else { 4 };
-        let tensor = plan.tensor;
-        let stages = plan.stages.len() as u32;
-        let ctx = TokenGraph {
-            stream,
-            pos,
-            flight,
-        };
-        let first = self.leader(replica, 0);
-        let mut current = vec![self.compute(
-            engine,
-            &ctx,
-            first,
-            Kernel::Phase(Phase::Embed),
-            false,
-            after,
-        )?];
-        for stage in 0..stages {
-            let leader = self.leader(replica, stage);
-            if stage > 0 {
-                let from = self.leader(replica, stage - 1);
-                current = self.send(engine, &ctx, from, leader, hidden_bytes, &current)?;
-            }
-            let layers = plan.stages[stage as usize];
-            let final_stage = stage + 1 == stages;
-            if tensor == 1 {
-                let last = final_stage && !sample;
-                let task = self.compute(
-                    engine,
-                    &ctx,
-                    leader,
-                    Kernel::Phase(Phase::Layers(layers)),
-                    last,
-                    &current,
-                )?;
-                current = vec![task];
-                continue;
-            }
-            for layer in layers.start..layers.end {
-                for block in [Block::Attention, Block::Ffn] {
-                    let mut parts = Vec::with_capacity(tensor as usize);
-                    for rank in 0..tensor {
-                        let chip = plan.chip_id(replica, stage, rank);
-                        let shard = &plan.chip(chip).shard;
-                        let kernel = match block {
-                            Block::Attention => Kernel::Phase(Phase::Attention {
-                                layer,
-                                heads: shard.heads,
-                            }),
-                            Block::Ffn => Kernel::Phase(Phase::Ffn {
-                                layer,
-                                units: shard.ffn_units,
-                            }),
-                        };
-                        let input =
-                            self.send(engine, &ctx, leader, chip, hidden_bytes, &current)?;
-                        let task = self.compute(engine, &ctx, chip, kernel, false, &input)?;
-                        parts.extend(self.send(
-                            engine,
-                            &ctx,
-                            chip,
-                            leader,
-                            partial_bytes,
-                            &[task],
-                        )?);
-                    }
-                    let last =
-                        final_stage && !sample && layer + 1 == layers.end && block == Block::Ffn;
-                    let combine = Kernel::Phase(Phase::Combine {
-                        layer,
-                        block,
-                        ranks: tensor,
-                    });
-                    current = vec![self.compute(engine, &ctx, leader, combine, last, &parts)?];
-                }
-            }
-        }
-        if sample {
-            let leader = self.leader(replica, stages - 1);
-            let mut parts = Vec::with_capacity(tensor as usize);
-            for rank in 0..tensor {
-                let chip = plan.chip_id(replica, stages - 1, rank);
-                let vocab: Span = plan.chip(chip).shard.vocab;
-                let input = self.send(engine, &ctx, leader, chip, hidden_bytes, &current)?;
-                let task = self.compute(
-                    engine,
-                    &ctx,
-                    chip,
-                    Kernel::Phase(Phase::Classify(vocab)),
-                    false,
-                    &input,
-                )?;
-                parts.extend(self.send(engine, &ctx, chip, leader, vocab.len() * 4, &[task])?);
-            }
-            self.compute(
-                engine,
-                &ctx,
-                leader,
-                Kernel::Phase(Phase::Sample),
-                true,
-                &parts,
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Adds a compute task, ordered after the stream's previous task on the same chip.
-    fn compute(
-        &mut self,
-        engine: &mut Engine<Work, Timer>,
-        ctx: &TokenGraph,
-        chip: u32,
-        kernel: Kernel,
-        last: bool,
-        after: &[TaskRef],
-    ) -> Result<TaskRef, SimError> {
-        let plan = self.setup.plan;
-        let per_replica = plan.chips_per_replica();
-        let local = match plan.expert_of(chip) {
-            Some(expert) => per_replica + 1 + expert,
-            None if plan.is_draft(chip) => per_replica,
-            None => chip % per_replica,
-        };
-        let slot = (ctx.stream * (per_replica + 1 + plan.experts()) + local) as usize;
-        let mut deps: Vec<TaskRef> = after.to_vec();
-        deps.extend(self.order[slot]);
-        let work = Work::Compute {
-            stream: ctx.stream,
-            chip,
-            kernel,
-            pos: ctx.pos,
-            flight: ctx.flight,
-            last,
-        };
-        let task = engine.add_task(chip, work, &deps)?;
-        self.order[slot] = Some(task);
-        Ok(task)
-    }
-
-    /// Sends `bytes` from `from` to `to` along the topology's route, one hop task per link;
-    /// returns the tasks the receiver must wait for (`after` itself when `from == to`).
-    fn send(
-        &mut self,
-        engine: &mut Engine<Work, Timer>,
-        ctx: &TokenGraph,
-        from: u32,
-        to: u32,
-        bytes: u32,
-        after: &[TaskRef],
-    ) -> Result<Vec<TaskRef>, SimError> {
-        self.send_marked(engine, ctx.stream, from, to, bytes, after, None)
-    }
-
-    /// [`Cluster::send`], marking the last hop as the delivery of token record `deliver`.
-    #[allow(clippy::too_many_arguments)]
-    fn send_marked(
-        &mut self,
-        engine: &mut Engine<Work, Timer>,
-        stream: u32,
-        from: u32,
-        to: u32,
-        bytes: u32,
-        after: &[TaskRef],
-        deliver: Option<u32>,
-    ) -> Result<Vec<TaskRef>, SimError> {
-        let (from, to) = (self.physical(from), self.physical(to));
-        if from == to {
-            return Ok(after.to_vec());
-        }
-        let mut current = after.to_vec();
-        let mut at = from;
-        while at != to {
-            let next =
-                self.setup.topology.next_hop(at, to)?.ok_or_else(|| {
-                    SimError::Internal(format!("no route from chip {at} to {to}"))
-                })?;
-            let link = if self.setup.shared_medium {
-                0
-            } else {
-                self.setup.topology.link_id(at, next)?
-            };
-            let work = Work::Hop {
-                stream,
-                link,
-                ends: [at, next],
-                bytes,
-                deliver: if next == to { deliver } else { None },
-            };
-            current = vec![engine.add_task(self.chips + link, work, &current)?];
-            at = next;
-        }
-        Ok(current)
-    }
-
-    /// The time `work` occupies its resource; runs the kernel in functional fidelity.
-    fn price(&mut self, work: &Work, now: Time) -> Result<Duration, SimError> {
-        match *work {
-            Work::Compute {
-                stream,
-                chip,
-                kernel,
-                pos,
-                flight,
-                ..
-            } => {
-                let request = self.streams[stream as usize].request;
-                if request.is_some_and(|id| self.failures[id as usize].is_some()) {
-                    return Ok(Duration::ZERO);
-                }
-                let restarted = self.take_interrupted(chip);
-                let on_draft = self.is_draft_chip(chip);
-                let (executor, executor_chip, config) = if on_draft {
-                    let draft_config = self.setup.plan.draft.as_ref().map(|d| d.config);
-                    let replica = chip - self.setup.plan.target_chips();
-                    (
-                        self.draft.as_mut(),
-                        replica,
-                        draft_config.unwrap_or(self.setup.config),
-                    )
-                } else {
-                    (self.functional.as_mut(), chip, self.setup.config)
-                };
-                let counts = match executor {
-                    Some(_) if restarted => kernel.predict(&config, self.setup.sampler, pos)?,
-                    Some(executor) => {
-                        let (counts, sampled) =
-                            executor.run(executor_chip, stream, flight, &kernel, pos)?;
-                        if let Some(token) = sampled {
-                            self.sampled(stream, token, on_draft);
-                        }
-                        counts
-                    }
-                    None => kernel.predict(&config, self.setup.sampler, pos)?,
-                };
-                self.counts[chip as usize] += counts;
-                let placement = &self.setup.plan.chip(chip).placement;
-                let timing = step_time(
-                    &counts,
-                    config.precision,
-                    &self.setup.cpu,
-                    placement,
-                    self.setup.memory,
-                    self.setup.calibration,
-                )?;
-                self.record_span(TimelineSpan {
-                    resource: chip,
-                    start: now,
-                    duration: timing.total,
-                    stream,
-                    kernel: Some(kernel),
-                    bytes: 0,
-                    pos: Some(pos),
-                    hop: None,
-                });
-                Ok(timing.total)
-            }
-            Work::Recover { chip, duration, .. } => {
-                self.record_span(TimelineSpan {
-                    resource: chip,
-                    start: now,
-                    duration,
-                    stream: u32::MAX,
-                    kernel: None,
-                    bytes: 0,
-                    pos: None,
-                    hop: None,
-                });
-                Ok(duration)
-            }
-            Work::Hop {
-                stream,
-                link,
-                ends,
-                bytes,
-                deliver,
-            } => {
-                self.link_bytes[link as usize] += u64::from(bytes);
-                self.link_messages[link as usize] += 1;
-                let time = if matches!(self.setup.link, LinkModel::EspNow(_)) {
-                    let seed = self.setup.seed;
-                    let rng = self
-                        .link_rngs
-                        .entry(link)
-                        .or_insert_with(|| rng::stream(seed, Purpose::LinkLoss, u64::from(link)));
-                    let delivery = self
-                        .setup
-                        .link
-                        .transfer_with_retries(u64::from(bytes), rng)?;
-                    if let DeliveryOutcome::Failed { packet } = delivery.outcome {
-                        let request = match deliver {
-                            Some(index) => Some(self.tokens[index as usize].request),
-                            None => self.streams[stream as usize].request,
-                        };
-                        let failure = request.map(|id| &mut self.failures[id as usize]);
-                        failure.into_iter().for_each(|f| {
-                            f.get_or_insert(format!(
-                                "message of {bytes} bytes lost on link {link}: packet {packet} \
-                                 was lost on every attempt ({} transmissions of the message)",
-                                delivery.attempts
-                            ));
-                        });
-                    }
-                    delivery.time
-                } else {
-                    let transfer = self.setup.link.transfer_time(u64::from(bytes))?.total;
-                    let (time, attempts, delivered) = self.wired_delivery(link, transfer);
-                    if !delivered {
-                        let request = match deliver {
-                            Some(index) => Some(self.tokens[index as usize].request),
-                            None => self.streams[stream as usize].request,
-                        };
-                        if let Some(id) = request {
-                            self.failures[id as usize].get_or_insert(format!(
-                                "message of {bytes} bytes lost on link {link} after {attempts} \
-                                 transmissions"
-                            ));
-                        }
-                    }
-                    time
-                };
-                self.record_span(TimelineSpan {
-                    resource: self.chips + link,
-                    start: now,
-                    duration: time,
-                    stream,
-                    kernel: None,
-                    bytes,
-                    pos: None,
-                    hop: Some(ends),
-                });
-                Ok(time)
-            }
-        }
-    }
-
-    /// Remembers the token functional sampling chose for `stream` until its task finishes.
-    fn sampled(&mut self, stream: u32, token: u32, by_draft: bool) {
-        let state = &mut self.streams[stream as usize];
-        match (&mut state.round, by_draft) {
-            (Some(round), true) => round.proposals.push(token),
-            _ => state.chosen.push(token),
-        }
-    }
-
-    /// Keeps `span` on the timeline unless the limit is reached (then counts it as dropped).
-    fn record_span(&mut self, span: TimelineSpan) {
-        if self.timeline.len() < self.setup.timeline_limit {
-            self.timeline.push(span);
-        } else {
-            self.timeline_dropped += 1;
-        }
-    }
-
     /// Everything recorded; fails if a request never ended.
     pub fn into_output(self) -> Result<ClusterOutput, SimError> {
         let fault_stats = self.fault_stats();
@@ -766,23 +380,40 @@ impl<'a, 'm> Cluster<'a, 'm> {
         Ok(ClusterOutput {
             requests,
             tokens: self.tokens,
-            link_bytes: self.link_bytes,
-            link_messages: self.link_messages,
-            chip_counts: self.counts,
-            timeline: self.timeline,
-            timeline_dropped: self.timeline_dropped,
-            speculation: self.speculation_stats,
-            moe: self.moe_stats,
+            link_bytes: self.recorder.link_bytes,
+            link_messages: self.recorder.link_messages,
+            chip_counts: self.recorder.counts,
+            timeline: self.recorder.timeline,
+            timeline_dropped: self.recorder.timeline_dropped,
+            speculation: self.speculative.stats,
+            moe: self.moe.stats,
             faults: fault_stats,
         })
     }
 }
 
-/// Which token a graph is being built for.
-struct TokenGraph {
-    stream: u32,
-    pos: u32,
-    flight: u32,
+/// Everything a cluster run produced.
+pub struct ClusterOutput {
+    /// Requests in id order.
+    pub requests: Vec<RequestRecord>,
+    /// Generated tokens in the order they were chosen.
+    pub tokens: Vec<TokenRecord>,
+    /// Bytes carried per link resource.
+    pub link_bytes: Vec<u64>,
+    /// Messages (hops) per link resource.
+    pub link_messages: Vec<u64>,
+    /// Operation counts per chip.
+    pub chip_counts: Vec<OpCounts>,
+    /// Recorded timeline spans.
+    pub timeline: Vec<TimelineSpan>,
+    /// Spans not recorded because of the limit.
+    pub timeline_dropped: u64,
+    /// Speculative decoding totals, when speculation ran.
+    pub speculation: Option<SpeculationStats>,
+    /// What faults did, when the scenario has any.
+    pub faults: Option<FaultStats>,
+    /// Expert load, when the plan has experts.
+    pub moe: Option<MoeStats>,
 }
 
 impl Process for Cluster<'_, '_> {
@@ -832,7 +463,7 @@ impl Process for Cluster<'_, '_> {
                 kernel: Kernel::Forward { sample },
                 ..
             } => {
-                if let Some(draft) = self.draft.as_mut() {
+                if let Some(draft) = self.speculative.draft.as_mut() {
                     draft.end_flight(flight);
                 }
                 if sample {

@@ -15,10 +15,12 @@ use ruvsim_core::Phase;
 use std::collections::VecDeque;
 
 use rand_chacha::rand_core::Rng;
-use serde::{Deserialize, Serialize};
+use rand_chacha::ChaCha8Rng;
 
 use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work};
+use crate::result::stats::MoeStats;
 use ruvsim_engine::engine::Engine;
+use ruvsim_engine::rng::{self, Purpose};
 
 /// Mixture-of-experts settings of a run.
 #[derive(Clone, Copy, Debug)]
@@ -33,30 +35,39 @@ pub struct MoeSetup {
     pub seed: u64,
 }
 
-/// Expert load of a run (all simulated).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MoeStats {
-    /// Experts per replica.
-    pub experts: u32,
-    /// Experts per token and layer.
-    pub top_k: u32,
-    /// How experts were chosen: `router` (the model's own int8 router), `fixed`, or
-    /// `uniform draws` (timing fidelity: no model runs).
-    pub routing: String,
-    /// Token-layer visits per expert index (summed over replicas).
-    pub visits: Vec<u64>,
+/// Mixture-of-experts state of a run: the expert load, each stream's token in flight and queued
+/// prompt tokens, and the seeded stream that draws experts in timing fidelity.
+pub(super) struct MoeState {
+    /// Expert load, when the plan has experts.
+    pub stats: Option<MoeStats>,
+    /// Per stream: prompt tokens still to go.
+    pub queues: Vec<MoeQueue>,
+    /// Per stream: whether a token is on its way through the experts.
+    pub busy: Vec<bool>,
+    /// Per stream: the token on its way.
+    pub tokens: Vec<Option<MoeToken>>,
+    /// Uniform expert draws (timing fidelity).
+    pub routing_rng: ChaCha8Rng,
 }
 
-impl MoeStats {
-    /// The busiest expert's share of the visits divided by a perfectly even share (1.0 is
-    /// perfectly balanced; `experts` means one expert took everything).
-    pub fn imbalance(&self) -> f64 {
-        let total: u64 = self.visits.iter().sum();
-        let max = self.visits.iter().copied().max().unwrap_or(0);
-        if total == 0 {
-            0.0
-        } else {
-            max as f64 * self.visits.len() as f64 / total as f64
+impl MoeState {
+    /// The state for `streams` streams; `functional` says whether the router runs.
+    pub fn new(setup: Option<MoeSetup>, functional: bool, streams: usize, seed: u64) -> MoeState {
+        MoeState {
+            stats: setup.map(|m| MoeStats {
+                experts: m.experts,
+                top_k: m.top_k,
+                routing: match (m.fixed, functional) {
+                    (Some(_), _) => "fixed".into(),
+                    (None, true) => "router".into(),
+                    (None, false) => "uniform draws (timing fidelity: no model runs)".into(),
+                },
+                visits: vec![0; m.experts as usize],
+            }),
+            queues: vec![MoeQueue::default(); streams],
+            busy: vec![false; streams],
+            tokens: vec![None; streams],
+            routing_rng: rng::stream(seed, Purpose::Routing, 0),
         }
     }
 }
@@ -87,12 +98,12 @@ impl Cluster<'_, '_> {
         sample: bool,
         after: &[TaskRef],
     ) -> Result<(), SimError> {
-        let queue = &mut self.moe_queues[stream as usize];
-        if self.moe_busy[stream as usize] {
+        let queue = &mut self.moe.queues[stream as usize];
+        if self.moe.busy[stream as usize] {
             queue.waiting.push_back((pos, token, sample));
             return Ok(());
         }
-        self.moe_busy[stream as usize] = true;
+        self.moe.busy[stream as usize] = true;
         let flight = match self.functional.as_mut() {
             Some(functional) => functional.new_flight(token),
             None => 0,
@@ -112,7 +123,7 @@ impl Cluster<'_, '_> {
             false,
             after,
         )?;
-        self.moe_tokens[stream as usize] = Some(MoeToken {
+        self.moe.tokens[stream as usize] = Some(MoeToken {
             pos,
             flight,
             sample,
@@ -150,7 +161,7 @@ impl Cluster<'_, '_> {
     }
 
     fn moe_context(&self, stream: u32) -> Result<(MoeToken, MoeSetup), SimError> {
-        let token = self.moe_tokens[stream as usize]
+        let token = self.moe.tokens[stream as usize]
             .ok_or_else(|| SimError::Internal(format!("stream {stream} has no expert token")))?;
         let setup = self
             .setup
@@ -187,7 +198,7 @@ impl Cluster<'_, '_> {
         };
         let mut parts = Vec::with_capacity(chosen.len());
         for (slot, &expert) in chosen.iter().enumerate() {
-            if let Some(stats) = self.moe_stats.as_mut() {
+            if let Some(stats) = self.moe.stats.as_mut() {
                 stats.visits[expert as usize] += 1;
             }
             let chip = self.setup.plan.expert_chip(replica, expert);
@@ -212,7 +223,7 @@ impl Cluster<'_, '_> {
     fn draw_experts(&mut self, setup: MoeSetup) -> Vec<u32> {
         let mut chosen = Vec::with_capacity(setup.top_k as usize);
         while chosen.len() < setup.top_k as usize {
-            let expert = (self.routing_rng.next_u64() % u64::from(setup.experts)) as u32;
+            let expert = (self.moe.routing_rng.next_u64() % u64::from(setup.experts)) as u32;
             if !chosen.contains(&expert) {
                 chosen.push(expert);
             }
@@ -240,8 +251,8 @@ impl Cluster<'_, '_> {
             pos: token.pos,
             flight: token.flight,
         };
-        self.moe_tokens[stream as usize] = None;
-        self.moe_busy[stream as usize] = false;
+        self.moe.tokens[stream as usize] = None;
+        self.moe.busy[stream as usize] = false;
         if token.sample {
             let vocab = ruvsim_core::Span::new(0, self.setup.config.shape.vocab_size);
             let classify = self.compute(
@@ -263,7 +274,7 @@ impl Cluster<'_, '_> {
         } else {
             self.token_done(engine, stream, token.pos, token.flight, false, now)?;
         }
-        if let Some((pos, token, sample)) = self.moe_queues[stream as usize].waiting.pop_front() {
+        if let Some((pos, token, sample)) = self.moe.queues[stream as usize].waiting.pop_front() {
             self.schedule_moe_token(engine, stream, pos, token, sample, &[])?;
         }
         Ok(())

@@ -102,7 +102,7 @@ impl Cluster<'_, '_> {
             let seed = rng::stream(self.setup.seed, Purpose::Sampling, u64::from(id)).next_u64();
             functional.start_request(stream, self.setup.sampler, seed);
         }
-        if let Some(draft) = self.draft.as_mut() {
+        if let Some(draft) = self.speculative.draft.as_mut() {
             draft.start_request(stream, self.setup.sampler, 0);
         }
         let uploaded = match self.setup.gateway {

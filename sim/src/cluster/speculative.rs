@@ -10,9 +10,9 @@
 
 use rand_chacha::ChaCha8Rng;
 use ruvsim_core::ModelConfig;
-use serde::{Deserialize, Serialize};
 
-use super::{Cluster, Kernel, SimError, TaskRef, Timer, TokenGraph, Work, TOKEN_BYTES};
+use super::{Cluster, Functional, Kernel, SimError, TaskRef, Timer, TokenGraph, Work, TOKEN_BYTES};
+use crate::result::stats::SpeculationStats;
 use ruvsim_engine::engine::Engine;
 use ruvsim_engine::rng::{bernoulli, Probability};
 use ruvsim_engine::time::Time;
@@ -70,42 +70,13 @@ pub(super) fn assumed_acceptance(k: u32, p: Probability, rng: &mut ChaCha8Rng) -
     (0..k).take_while(|_| bernoulli(rng, p)).count() as u32
 }
 
-/// Totals of a run's speculation.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SpeculationStats {
-    /// Draft tokens per round.
-    pub k: u32,
-    /// Verification rounds.
-    pub rounds: u64,
-    /// Draft tokens proposed.
-    pub proposed: u64,
-    /// Draft tokens accepted.
-    pub accepted: u64,
-    /// Tokens emitted by rounds (accepted plus the target's own, capped by the budget).
-    pub emitted: u64,
-    /// `true` when acceptance was measured from the real models (functional fidelity); `false`
-    /// when it was the scenario's assumption (timing fidelity).
-    pub measured: bool,
-}
-
-impl SpeculationStats {
-    /// Accepted / proposed.
-    pub fn acceptance_rate(&self) -> f64 {
-        if self.proposed == 0 {
-            0.0
-        } else {
-            self.accepted as f64 / self.proposed as f64
-        }
-    }
-
-    /// Tokens emitted per verification pass.
-    pub fn tokens_per_round(&self) -> f64 {
-        if self.rounds == 0 {
-            0.0
-        } else {
-            self.emitted as f64 / self.rounds as f64
-        }
-    }
+/// Speculative decoding state of a run: the draft model's executor (functional fidelity) and the
+/// totals.
+pub(super) struct SpeculativeState<'m> {
+    /// The draft's executor.
+    pub draft: Option<Functional<'m>>,
+    /// Totals, when speculation runs.
+    pub stats: Option<SpeculationStats>,
 }
 
 impl Cluster<'_, '_> {
@@ -125,7 +96,7 @@ impl Cluster<'_, '_> {
             .plan
             .draft_chip(replica)
             .ok_or_else(|| SimError::Internal("draft task without a draft chip".into()))?;
-        let flight = match self.draft.as_mut() {
+        let flight = match self.speculative.draft.as_mut() {
             Some(draft) => draft.new_flight(token),
             None => 0,
         };
@@ -249,7 +220,7 @@ impl Cluster<'_, '_> {
             .new_tokens
             .saturating_sub(state.generated);
         let emitted = (accepted + 1).min(remaining);
-        if let Some(stats) = self.speculation_stats.as_mut() {
+        if let Some(stats) = self.speculative.stats.as_mut() {
             stats.rounds += 1;
             stats.proposed += u64::from(k);
             stats.accepted += u64::from(accepted);

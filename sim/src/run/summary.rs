@@ -9,13 +9,14 @@ use ruvsim_hw::memory::Placement;
 use ruvsim_hw::tier::Tier;
 
 use super::{BuiltRun, Executed, RunError};
-use crate::cluster::{RequestRecord, SimError};
+use crate::cluster::SimError;
 use crate::model_source::PreparedModel;
 use crate::plan::Plan;
 use crate::result::{
     summarise, Bottleneck, CalibrationEntry, ChipKind, ChipResult, ClusterSummary, LinkResult,
     ModelSummary, RunResult,
 };
+use crate::result::{FaultStats, RequestRecord};
 
 /// The result of a built and executed run.
 pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult, RunError> {
@@ -218,7 +219,7 @@ fn energy_window(requests: &[RequestRecord], last_event: Time) -> Duration {
 
 /// The busiest resource, and why it limits the run.
 /// What faults took from the run, in words, when a chip stopped.
-fn fault_stall(faults: &crate::cluster::FaultStats) -> Option<String> {
+fn fault_stall(faults: &FaultStats) -> Option<String> {
     if faults.crashes == 0 && faults.hangs == 0 && faults.link_outages == 0 {
         return None;
     }

@@ -1,10 +1,9 @@
 //! What a cluster run records: requests, generated tokens, timeline spans, and the totals it
 //! hands back.
 
-use ruvsim_core::OpCounts;
 use serde::{Deserialize, Serialize};
 
-use super::{FaultStats, Kernel, MoeStats, SpeculationStats};
+use crate::kernel::Kernel;
 use ruvsim_engine::time::{Duration, Time};
 
 /// How a request ended.
@@ -83,28 +82,4 @@ pub struct TimelineSpan {
     /// Sending and receiving chip of a transfer hop (`None` for compute).
     #[serde(default)]
     pub hop: Option<[u32; 2]>,
-}
-
-/// Everything a cluster run produced.
-pub struct ClusterOutput {
-    /// Requests in id order.
-    pub requests: Vec<RequestRecord>,
-    /// Generated tokens in the order they were chosen.
-    pub tokens: Vec<TokenRecord>,
-    /// Bytes carried per link resource.
-    pub link_bytes: Vec<u64>,
-    /// Messages (hops) per link resource.
-    pub link_messages: Vec<u64>,
-    /// Operation counts per chip.
-    pub chip_counts: Vec<OpCounts>,
-    /// Recorded timeline spans.
-    pub timeline: Vec<TimelineSpan>,
-    /// Spans not recorded because of the limit.
-    pub timeline_dropped: u64,
-    /// Speculative decoding totals, when speculation ran.
-    pub speculation: Option<SpeculationStats>,
-    /// What faults did, when the scenario has any.
-    pub faults: Option<FaultStats>,
-    /// Expert load, when the plan has experts.
-    pub moe: Option<MoeStats>,
 }

@@ -3,16 +3,18 @@
 use ruvsim_core::{ModelConfig, OpCounts};
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{
-    FaultStats, MoeStats, RequestRecord, SpeculationStats, TimelineSpan, TokenRecord,
-};
+pub mod records;
+pub mod stats;
+
 use crate::plan::Plan;
 use crate::scenario::Fidelity;
+pub use records::{Outcome, RequestRecord, TimelineSpan, TokenRecord};
 use ruvsim_engine::stats::Distribution;
 use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::energy::EnergyResult;
 use ruvsim_hw::memory::{Footprint, Placement};
 use ruvsim_hw::tier::Tier;
+pub use stats::{FaultStats, MoeStats, SpeculationStats};
 
 /// Everything one simulated run produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -246,11 +248,11 @@ pub fn summarise(requests: &[RequestRecord], tokens: &[TokenRecord], events: u64
     Summary {
         requests_completed: requests
             .iter()
-            .filter(|r| r.outcome == crate::cluster::Outcome::Completed)
+            .filter(|r| r.outcome == Outcome::Completed)
             .count() as u32,
         requests_failed: requests
             .iter()
-            .filter(|r| r.outcome != crate::cluster::Outcome::Completed)
+            .filter(|r| r.outcome != Outcome::Completed)
             .count() as u32,
         prompt_tokens: requests.iter().map(|r| u64::from(r.prompt_tokens)).sum(),
         tokens_generated: generated,

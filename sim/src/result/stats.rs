@@ -1,0 +1,99 @@
+//! Totals of a run's optional mechanisms: faults, mixture of experts, speculative decoding (all
+//! simulated).
+
+use serde::{Deserialize, Serialize};
+
+use ruvsim_engine::stats::Distribution;
+
+/// What faults did to a run (all simulated).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultStats {
+    /// Chips that crashed (hangs longer than the timeout included).
+    pub crashes: u32,
+    /// Hangs shorter than the heartbeat timeout.
+    pub hangs: u32,
+    /// Link outages.
+    pub link_outages: u32,
+    /// Fail-overs to a spare.
+    pub failovers: u32,
+    /// Spares fitted.
+    pub spares: u32,
+    /// Requests whose work was recomputed after a fail-over.
+    pub requests_retried: u32,
+    /// Requests failed by a fault.
+    pub requests_failed: u32,
+    /// Token positions recomputed to rebuild key/value caches.
+    pub tokens_recomputed: u64,
+    /// Wired-link retransmissions.
+    pub retransmissions: u64,
+    /// From a crash to its detection.
+    pub time_to_detect: Distribution,
+    /// From a crash to the spare being ready.
+    pub time_to_recover: Distribution,
+}
+
+/// Expert load of a run (all simulated).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MoeStats {
+    /// Experts per replica.
+    pub experts: u32,
+    /// Experts per token and layer.
+    pub top_k: u32,
+    /// How experts were chosen: `router` (the model's own int8 router), `fixed`, or
+    /// `uniform draws` (timing fidelity: no model runs).
+    pub routing: String,
+    /// Token-layer visits per expert index (summed over replicas).
+    pub visits: Vec<u64>,
+}
+
+impl MoeStats {
+    /// The busiest expert's share of the visits divided by a perfectly even share (1.0 is
+    /// perfectly balanced; `experts` means one expert took everything).
+    pub fn imbalance(&self) -> f64 {
+        let total: u64 = self.visits.iter().sum();
+        let max = self.visits.iter().copied().max().unwrap_or(0);
+        if total == 0 {
+            0.0
+        } else {
+            max as f64 * self.visits.len() as f64 / total as f64
+        }
+    }
+}
+
+/// Totals of a run's speculation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpeculationStats {
+    /// Draft tokens per round.
+    pub k: u32,
+    /// Verification rounds.
+    pub rounds: u64,
+    /// Draft tokens proposed.
+    pub proposed: u64,
+    /// Draft tokens accepted.
+    pub accepted: u64,
+    /// Tokens emitted by rounds (accepted plus the target's own, capped by the budget).
+    pub emitted: u64,
+    /// `true` when acceptance was measured from the real models (functional fidelity); `false`
+    /// when it was the scenario's assumption (timing fidelity).
+    pub measured: bool,
+}
+
+impl SpeculationStats {
+    /// Accepted / proposed.
+    pub fn acceptance_rate(&self) -> f64 {
+        if self.proposed == 0 {
+            0.0
+        } else {
+            self.accepted as f64 / self.proposed as f64
+        }
+    }
+
+    /// Tokens emitted per verification pass.
+    pub fn tokens_per_round(&self) -> f64 {
+        if self.rounds == 0 {
+            0.0
+        } else {
+            self.emitted as f64 / self.rounds as f64
+        }
+    }
+}
