@@ -502,3 +502,6 @@ impl Process for Cluster<'_, '_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,6 +11,7 @@ use ruvsim_hw::chip::{CpuSetup, KernelKind};
 use ruvsim_hw::link::LinkModel;
 use ruvsim_topologies::{LinkKind, Topology};
 
+use super::faults::fault_setup;
 use super::{RunError, RunOptions};
 use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, MoeSetup, Speculation};
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
@@ -188,9 +189,7 @@ pub fn build<'s>(
     })?;
 
     let faults = match &scenario.faults {
-        Some(spec) => {
-            Some(FaultSetup::from_spec(spec, topology.chips()).map_err(RunError::Invalid)?)
-        }
+        Some(spec) => Some(fault_setup(spec, topology.chips()).map_err(RunError::Invalid)?),
         None => None,
     };
     // Expert weights are synthetic whatever the model source (the scenario format says so).

@@ -7,6 +7,7 @@
 //! - [`summary`]: turn both into the [`RunResult`] every report reads.
 
 pub mod build;
+pub mod faults;
 pub mod summary;
 
 use std::path::PathBuf;
