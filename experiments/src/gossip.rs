@@ -26,6 +26,7 @@
 //! convergence at time `t` is `t / period + 1` rounds.
 
 mod process;
+mod study;
 mod sweep;
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ use ruvsim_engine::engine::{Engine, EngineError};
 use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::link::{LinkError, LinkModel};
 
+pub use study::{run_study, FitRow, GossipStudy};
 pub use sweep::{
     family_topology, fit_log2, parse_link, sweep_point, Family, LogFit, PortCheck, SweepPoint,
     SweepRun, SweepSpec,
@@ -64,6 +66,52 @@ pub enum PeerChoice {
     /// Any chip, uniformly, reached over the topology's routes.
     Random,
 }
+
+/// The one spelling of a setting's values on the command line and in reports: `ALL`, `name` and
+/// `FromStr` for an enum of settings.
+macro_rules! named_values {
+    ($type:ident, $what:literal, [$($variant:ident => $name:literal),+ $(,)?]) => {
+        impl $type {
+            /// Every value, in the order help texts list them.
+            pub const ALL: &'static [$type] = &[$($type::$variant),+];
+
+            /// The value's name on the command line and in reports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($type::$variant => $name),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $type {
+            type Err = GossipError;
+
+            /// Parses [`Self::name`]'s spelling.
+            fn from_str(name: &str) -> Result<$type, GossipError> {
+                $type::ALL
+                    .iter()
+                    .copied()
+                    .find(|value| value.name() == name)
+                    .ok_or_else(|| {
+                        let valid: Vec<&str> = $type::ALL.iter().map(|v| v.name()).collect();
+                        GossipError::Invalid(format!(
+                            "unknown {} `{name}`; valid: {}",
+                            $what,
+                            valid.join(", ")
+                        ))
+                    })
+            }
+        }
+    };
+}
+
+named_values!(GossipMode, "gossip mode", [Push => "push", PushPull => "push-pull"]);
+named_values!(PeerChoice, "peer choice", [Neighbours => "neighbours", Random => "random"]);
+named_values!(
+    Family,
+    "topology family",
+    [Hypercube => "hypercube", Torus3d => "torus3d", Torus2d => "torus2d"]
+);
 
 /// Protocol settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

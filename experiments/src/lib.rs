@@ -2,3 +2,4 @@
 pub mod gated;
 pub mod gossip;
 pub mod project;
+pub mod regress;

@@ -11,7 +11,7 @@ use ruvsim_core::{
 };
 use thiserror::Error;
 
-use crate::scenario::{DraftSpec, ModelSpec, ShapeSpec};
+use crate::scenario::{DraftSpec, LoadedScenario, ModelSpec, ShapeSpec};
 
 /// A model ready to simulate.
 pub struct PreparedModel {
@@ -380,4 +380,21 @@ pub fn prepare(
         synthetic,
         draft: prepared_draft,
     })
+}
+
+/// The model files a scenario names (checkpoint or model file, and tokenizer) that cannot be
+/// found in `model_dir` or beside the scenario. Empty for synthetic models.
+pub fn missing_model_files(loaded: &LoadedScenario, model_dir: Option<&Path>) -> Vec<String> {
+    let files: Vec<&String> = match &loaded.scenario.model {
+        ModelSpec::Synthetic { .. } => Vec::new(),
+        ModelSpec::File { path, tokenizer }
+        | ModelSpec::Llama2c {
+            path, tokenizer, ..
+        } => std::iter::once(path).chain(tokenizer).collect(),
+    };
+    files
+        .into_iter()
+        .filter(|file| resolve(file, model_dir, &loaded.dir).is_err())
+        .cloned()
+        .collect()
 }

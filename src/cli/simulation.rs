@@ -12,10 +12,9 @@ use std::time::Duration;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ruvsim_core::model_dir::MODEL_DIR_VAR;
-use ruvsim_sim::model_source::resolve;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
-use ruvsim_sim::scenario::{self, Fidelity, LoadedScenario, ModelSpec};
+use ruvsim_sim::scenario::{self, Fidelity, LoadedScenario};
 
 use crate::cli::named_values;
 
@@ -70,23 +69,6 @@ pub fn model_dir(given: Option<&Path>) -> Option<PathBuf> {
 /// Reads and parses a scenario. Its errors already name the file, line, column and key.
 pub fn load(path: &Path) -> anyhow::Result<LoadedScenario> {
     Ok(scenario::load(path)?)
-}
-
-/// The model files a scenario names (checkpoint or model file, and tokenizer) that cannot be
-/// found in `model_dir` or beside the scenario. Empty for synthetic models.
-pub fn missing_model_files(loaded: &LoadedScenario, model_dir: Option<&Path>) -> Vec<String> {
-    let files: Vec<&String> = match &loaded.scenario.model {
-        ModelSpec::Synthetic { .. } => Vec::new(),
-        ModelSpec::File { path, tokenizer }
-        | ModelSpec::Llama2c {
-            path, tokenizer, ..
-        } => std::iter::once(path).chain(tokenizer).collect(),
-    };
-    files
-        .into_iter()
-        .filter(|file| resolve(file, model_dir, &loaded.dir).is_err())
-        .cloned()
-        .collect()
 }
 
 /// Simulates `loaded`, showing a progress bar of generated tokens on stderr when it is a

@@ -22,17 +22,6 @@ pub enum Family {
     Torus2d,
 }
 
-impl Family {
-    /// The name scenarios use (`torus3d`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Hypercube => "hypercube",
-            Family::Torus3d => "torus3d",
-            Family::Torus2d => "torus2d",
-        }
-    }
-}
-
 /// The `family` topology of `chips` chips. Sizes are powers of two; a torus splits the exponent
 /// over its sides as evenly as possible (65,536 = 64 x 32 x 32), each side at least 4.
 pub fn family_topology(family: Family, chips: u32) -> Result<TopologySpec, GossipError> {

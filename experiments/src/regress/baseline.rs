@@ -14,9 +14,22 @@
 
 use std::fmt;
 
-use anyhow::{bail, Context};
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::scenario::Fidelity;
+use thiserror::Error;
+
+/// Why a baseline file could not be read: the file, the line (0 for the file as a whole) and what
+/// is wrong.
+#[derive(Debug, Error)]
+#[error("{file}{}: {reason}", if *.line == 0 { String::new() } else { format!(":{}", .line) })]
+pub struct BaselineError {
+    /// The baseline file.
+    pub file: String,
+    /// 1-based line number, or 0.
+    pub line: usize,
+    /// What is wrong and what would be valid.
+    pub reason: String,
+}
 
 /// Which direction of change is an improvement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +164,12 @@ fn header() -> String {
 }
 
 /// Parses the text of baseline `file`; errors name the file and line.
-pub fn parse(file: &str, text: &str) -> anyhow::Result<Baseline> {
+pub fn parse(file: &str, text: &str) -> Result<Baseline, BaselineError> {
+    let error = |line: usize, reason: String| BaselineError {
+        file: file.to_string(),
+        line,
+        reason,
+    };
     let mut lines = text
         .lines()
         .enumerate()
@@ -160,24 +178,32 @@ pub fn parse(file: &str, text: &str) -> anyhow::Result<Baseline> {
     let expected = header();
     match lines.next() {
         Some((_, line)) if line == expected => {}
-        Some((number, line)) => bail!(
-            "{file}:{number}: the header is `{line}`, expected `{expected}` (run `ruvsim regress \
-             --update` on a file holding just that header and your scenario rows)"
-        ),
-        None => bail!("{file}: no header line; expected `{expected}`"),
+        Some((number, line)) => {
+            return Err(error(
+                number,
+                format!(
+                    "the header is `{line}`, expected `{expected}` (run `ruvsim regress --update` \
+                     on a file holding just that header and your scenario rows)"
+                ),
+            ))
+        }
+        None => return Err(error(0, format!("no header line; expected `{expected}`"))),
     }
     let mut rows: Vec<Row> = Vec::new();
     for (number, line) in lines {
-        let row = parse_row(line).with_context(|| format!("{file}:{number}"))?;
+        let row = parse_row(line).map_err(|reason| error(number, reason))?;
         if rows
             .iter()
             .any(|r| r.scenario == row.scenario && r.fidelity == row.fidelity)
         {
-            bail!(
-                "{file}:{number}: {} at {} fidelity is listed twice",
-                row.scenario,
-                row.fidelity.name()
-            );
+            return Err(error(
+                number,
+                format!(
+                    "{} at {} fidelity is listed twice",
+                    row.scenario,
+                    row.fidelity.name()
+                ),
+            ));
         }
         rows.push(row);
     }
@@ -185,25 +211,25 @@ pub fn parse(file: &str, text: &str) -> anyhow::Result<Baseline> {
 }
 
 /// Parses one data row.
-fn parse_row(line: &str) -> anyhow::Result<Row> {
+fn parse_row(line: &str) -> Result<Row, String> {
     let cells: Vec<&str> = line.split(',').map(str::trim).collect();
     let expected = KEY_COLUMNS.len() + FIGURES.len();
     if cells.len() != expected {
-        bail!(
+        return Err(format!(
             "expected {expected} comma-separated cells ({}), found {}",
             header(),
             cells.len()
-        );
+        ));
     }
     if cells[0].is_empty() {
-        bail!("the scenario cell is empty");
+        return Err("the scenario cell is empty".into());
     }
-    let fidelity: Fidelity = cells[1].parse()?;
+    let fidelity: Fidelity = cells[1].parse().map_err(|e| format!("{e}"))?;
     let values = FIGURES
         .iter()
         .zip(&cells[KEY_COLUMNS.len()..])
         .map(|(figure, cell)| parse_value(figure, cell))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, String>>()?;
     Ok(Row {
         scenario: cells[0].to_string(),
         fidelity,
@@ -212,18 +238,18 @@ fn parse_row(line: &str) -> anyhow::Result<Row> {
 }
 
 /// Parses one figure cell; empty means not recorded.
-fn parse_value(figure: &Figure, cell: &str) -> anyhow::Result<Option<Value>> {
+fn parse_value(figure: &Figure, cell: &str) -> Result<Option<Value>, String> {
     if cell.is_empty() {
         return Ok(None);
     }
     let value = if figure.whole {
         cell.parse()
             .map(Value::Whole)
-            .map_err(|_| anyhow::anyhow!("{} `{cell}` is not a whole number", figure.column))?
+            .map_err(|_| format!("{} `{cell}` is not a whole number", figure.column))?
     } else {
         match cell.parse::<f64>() {
             Ok(value) if value.is_finite() => Value::Real(value),
-            _ => bail!("{} `{cell}` is not a finite number", figure.column),
+            _ => return Err(format!("{} `{cell}` is not a finite number", figure.column)),
         }
     };
     Ok(Some(value))
