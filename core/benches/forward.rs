@@ -10,8 +10,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ruvsim_core::{
-    argmax, forward, synthetic_model, AttentionPattern, Model, ModelConfig, OpCounts,
-    OwnedWorkspace, Precision, Shard, Vector,
+    forward, generate, synthetic_model, AttentionPattern, Model, ModelConfig, OpCounts,
+    OwnedWorkspace, Precision, Sampler, SamplerConfig, Shard, Vector,
 };
 
 fn stories_shape(precision: Precision) -> ModelConfig {
@@ -31,28 +31,12 @@ fn stories_shape(precision: Precision) -> ModelConfig {
     }
 }
 
-/// Generates `steps` tokens greedily from token 1, reusing the workspace's memory.
+/// Generates `steps` tokens greedily from token 1 with the host generation loop, reusing the
+/// workspace's memory.
 fn greedy(model: &Model, owned: &mut OwnedWorkspace, steps: u32) -> u32 {
-    let config = *model.config();
-    let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
-    let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
-    let mut counts = OpCounts::default();
-    let mut token = 1;
-    for pos in 0..steps {
-        let mut ws = owned.workspace().expect("workspace");
-        forward(
-            model,
-            &mut ws,
-            token,
-            pos,
-            x.as_mut(),
-            logits.as_mut(),
-            &mut counts,
-        )
-        .expect("forward");
-        token = argmax(logits.as_ref(), &mut counts).expect("argmax");
-    }
-    token
+    let mut sampler = Sampler::new(SamplerConfig::GREEDY, 0);
+    let run = generate(model, owned, &[1], steps, &mut sampler, None).expect("generate");
+    run.tokens.last().copied().unwrap_or(1)
 }
 
 fn bench_forward(c: &mut Criterion) {

@@ -57,6 +57,10 @@ pub mod workspace;
 pub use workspace::{BufferSizes, Buffers, Shard, Span, Workspace, FFN_GROUP};
 
 #[cfg(feature = "alloc")]
+pub mod generate;
+#[cfg(feature = "alloc")]
+pub use generate::{generate, GenerateError, Generation};
+#[cfg(feature = "alloc")]
 pub mod quantize;
 #[cfg(feature = "alloc")]
 pub mod synthetic;

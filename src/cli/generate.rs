@@ -6,9 +6,7 @@ use std::time::Instant;
 use anyhow::{bail, ensure, Context};
 use clap::Args;
 use ruvsim_core::tokenizer::{Tokenizer, BOS};
-use ruvsim_core::{
-    forward, Model, OpCounts, OwnedWorkspace, Precision, Sampler, SamplerConfig, Shard, Vector,
-};
+use ruvsim_core::{generate, Model, OwnedWorkspace, Precision, Sampler, SamplerConfig, Shard};
 
 use crate::cli::inputs;
 use crate::cli::named_values;
@@ -62,18 +60,6 @@ pub struct GenerateArgs {
     seed: u64,
 }
 
-/// What one generation produced.
-struct Generation {
-    /// The tokens after the initial BOS: the rest of the prompt, then sampled tokens.
-    tokens: Vec<u32>,
-    /// Forward passes run.
-    positions: u32,
-    /// Whether generation stopped early because BOS (which delimits sequences) was chosen.
-    stopped_at_bos: bool,
-    /// Wall-clock seconds spent in forward passes and sampling.
-    seconds: f64,
-}
-
 /// Loads the model and tokenizer, generates, and prints the text (or token ids) to stdout and
 /// the speed to stderr.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
@@ -106,11 +92,22 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
         prompt.len(),
         args.steps
     );
-    let sampler = Sampler::new(sampler_config(args, config.shape.vocab_size)?, args.seed);
+    let mut sampler = Sampler::new(sampler_config(args, config.shape.vocab_size)?, args.seed);
     // BOS delimits sequences of text (llama2.c stops there); token ids without a tokenizer have
     // no such meaning, so a run without one always takes every step.
-    let stop_at_bos = tokenizer.is_some();
-    let generation = generate(&model, &prompt, args.steps, sampler, stop_at_bos)?;
+    let stop_token = tokenizer.is_some().then_some(BOS);
+    let mut workspace = OwnedWorkspace::new(&config, &Shard::whole(&config), args.steps)
+        .context("cannot allocate the workspace")?;
+    let start = Instant::now();
+    let generation = generate(
+        &model,
+        &mut workspace,
+        &prompt,
+        args.steps,
+        &mut sampler,
+        stop_token,
+    )?;
+    let seconds = start.elapsed().as_secs_f64();
 
     match &tokenizer {
         Some(tokenizer) => println!("{}", tokenizer.decode(&generation.tokens)?),
@@ -119,14 +116,14 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
             println!("{}", ids.join(" "));
         }
     }
-    if generation.stopped_at_bos {
+    if generation.stopped {
         eprintln!("stopped: the model chose BOS (end of sequence)");
     }
     eprintln!(
         "{} positions in {:.3} s: {:.1} tokens/s on this host ({})",
         generation.positions,
-        generation.seconds,
-        f64::from(generation.positions) / generation.seconds.max(f64::MIN_POSITIVE),
+        seconds,
+        f64::from(generation.positions) / seconds.max(f64::MIN_POSITIVE),
         source.origin
     );
     Ok(())
@@ -181,58 +178,4 @@ fn sampler_config(args: &GenerateArgs, vocab_size: u32) -> anyhow::Result<Sample
         .validate(vocab_size)
         .context("invalid sampling parameters")?;
     Ok(config)
-}
-
-/// Runs llama2.c's loop: feed BOS and the prompt (forcing each next prompt token), then sample,
-/// for `steps` positions or, with `stop_at_bos`, until BOS is chosen.
-fn generate(
-    model: &Model,
-    prompt: &[u32],
-    steps: u32,
-    mut sampler: Sampler,
-    stop_at_bos: bool,
-) -> anyhow::Result<Generation> {
-    let config = *model.config();
-    let mut workspace = OwnedWorkspace::new(&config, &Shard::whole(&config), steps)
-        .context("cannot allocate the workspace")?;
-    let mut x = Vector::zeros(config.precision, config.shape.dim as usize);
-    let mut logits = Vector::zeros(config.precision, config.shape.vocab_size as usize);
-    let mut counts = OpCounts::default();
-    let mut tokens = Vec::with_capacity(steps as usize);
-    let mut token = prompt[0];
-    let mut stopped_at_bos = false;
-    let mut positions = 0;
-    let start = Instant::now();
-    for pos in 0..steps {
-        let mut ws = workspace.workspace()?;
-        forward(
-            model,
-            &mut ws,
-            token,
-            pos,
-            x.as_mut(),
-            logits.as_mut(),
-            &mut counts,
-        )
-        .with_context(|| format!("forward pass failed at position {pos}"))?;
-        positions += 1;
-        let next = match prompt.get(pos as usize + 1) {
-            Some(&forced) => forced,
-            None => sampler
-                .sample(logits.as_ref(), &mut counts)
-                .with_context(|| format!("sampling failed at position {pos}"))?,
-        };
-        if stop_at_bos && next == BOS {
-            stopped_at_bos = true;
-            break;
-        }
-        tokens.push(next);
-        token = next;
-    }
-    Ok(Generation {
-        tokens,
-        positions,
-        stopped_at_bos,
-        seconds: start.elapsed().as_secs_f64(),
-    })
 }

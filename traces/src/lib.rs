@@ -16,6 +16,7 @@
 
 pub mod board;
 pub mod calibrate;
+pub mod capture;
 pub mod header;
 pub mod matching;
 pub mod nnls;
