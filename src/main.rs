@@ -1,6 +1,8 @@
 //! The `ruvsim` command line: parses arguments, runs the subcommand, and reports errors with
 //! their context and a non-zero exit status.
 
+#![warn(missing_docs)]
+
 mod cli;
 
 use std::process::ExitCode;

@@ -76,17 +76,34 @@ pub enum AttentionPattern {
     /// Every position 0..=pos.
     Full,
     /// The last `window` positions (including the current one).
-    SlidingWindow { window: u32 },
+    SlidingWindow {
+        /// Positions attended, the current one included.
+        window: u32,
+    },
     /// The last `local` positions plus every position that is a multiple of `stride`.
-    Strided { stride: u32, local: u32 },
+    Strided {
+        /// Every position that is a multiple of this is attended.
+        stride: u32,
+        /// Recent positions attended, the current one included.
+        local: u32,
+    },
     /// `window` positions going back from the current one, `dilation` apart.
-    Dilated { window: u32, dilation: u32 },
+    Dilated {
+        /// Positions attended.
+        window: u32,
+        /// Distance between two attended positions.
+        dilation: u32,
+    },
     /// BigBird-style: the first `global` positions, the last `window` positions, and `random`
     /// further positions chosen by a ChaCha stream seeded with `seed` and the position.
     BigBird {
+        /// Leading positions every query attends.
         global: u32,
+        /// Recent positions attended, the current one included.
         window: u32,
+        /// Further positions drawn per query.
         random: u32,
+        /// Seed of the draws.
         seed: u64,
     },
 }

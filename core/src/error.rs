@@ -1,8 +1,9 @@
-//! Errors of execution: what an operation refuses to do and why.
+//! Errors of execution and of encoding: what an operation refuses to do and why.
 
 use thiserror::Error;
 
 use crate::config::ConfigError;
+use crate::format::TensorKind;
 use crate::sample::SampleError;
 
 /// Why an operation of the forward pass (or a workspace for it) was refused.
@@ -97,5 +98,43 @@ pub enum ExecError {
     Overflow {
         /// Where it happened.
         stage: &'static str,
+    },
+}
+
+/// Why weights cannot be encoded as a model file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum EncodeError {
+    /// The configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// A weight tensor has the wrong number of elements for the configuration.
+    #[error("tensor {tensor:?} has {found} values, the configuration needs {expected}")]
+    WrongLength {
+        /// The tensor.
+        tensor: TensorKind,
+        /// Values needed.
+        expected: u64,
+        /// Values given.
+        found: u64,
+    },
+    /// `wcls` is given although the classifier is shared, or missing although it is not.
+    #[error("classifier weights present: {present}, but shared_classifier is {shared}")]
+    ClassifierPresence {
+        /// Whether `wcls` was given.
+        present: bool,
+        /// The configuration's `shared_classifier`.
+        shared: bool,
+    },
+    /// A weight is NaN or infinite.
+    #[error("tensor {tensor:?} holds a non-finite value")]
+    NonFinite {
+        /// The tensor.
+        tensor: TensorKind,
+    },
+    /// A weight is too large for the fixed-point representation.
+    #[error("tensor {tensor:?} holds a value too large for its fixed-point representation")]
+    OutOfRange {
+        /// The tensor.
+        tensor: TensorKind,
     },
 }

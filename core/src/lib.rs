@@ -14,6 +14,7 @@
 //! Feature `alloc` adds the writer (`encode_model`), synthetic models (`synthetic_model`) and
 //! owned buffers; `std` adds the llama2.c import; `serde` derives serialisation of the
 //! configuration, operation and count types.
+#![warn(missing_docs)]
 #![no_std]
 
 #[cfg(feature = "alloc")]
@@ -31,7 +32,7 @@ pub use config::{
 
 mod counts;
 pub mod error;
-pub use error::ExecError;
+pub use error::{EncodeError, ExecError};
 mod exec;
 pub use exec::{
     add_partial, attention_heads, classify, embed, ffn_units, forward, reduce_partials, run_layers,
@@ -77,7 +78,7 @@ pub use workspace::OwnedWorkspace;
 #[cfg(feature = "alloc")]
 pub mod writer;
 #[cfg(feature = "alloc")]
-pub use writer::{encode_model, EncodeError};
+pub use writer::encode_model;
 
 #[cfg(feature = "trace")]
 pub mod trace;

@@ -5,8 +5,8 @@
 use alloc::vec::Vec;
 
 use crate::config::{ModelConfig, Precision};
+use crate::error::EncodeError;
 use crate::format::{TensorKind, MAX_SCALE_SHIFT};
-use crate::writer::EncodeError;
 
 /// A matrix tensor in its stored form: row-major data, one multiplier per row, shared shift.
 #[derive(Clone, Debug, PartialEq, Eq)]

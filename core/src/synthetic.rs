@@ -7,9 +7,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
 use crate::config::ModelConfig;
+use crate::error::EncodeError;
 use crate::format::TensorKind;
 use crate::weights::F32Weights;
-use crate::writer::{encode_model, EncodeError};
+use crate::writer::encode_model;
 
 /// The ChaCha stream of one tensor: independent of every other tensor's shape.
 fn stream(seed: u64, kind: TensorKind) -> ChaCha8Rng {

@@ -4,53 +4,14 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use thiserror::Error;
-
-use crate::config::{ConfigError, ModelConfig};
+use crate::config::ModelConfig;
+use crate::error::EncodeError;
 use crate::format::{
     align_up, attention_fields, field, precision_code, DType, TensorKind, ENTRY_LEN,
     FLAG_SHARED_CLASSIFIER, HEADER_LEN, MAGIC, NAME_LEN, SCALE_BYTES, VERSION,
 };
 use crate::quantize::{norm_to_q16, quantize_matrix, rope_phases};
 use crate::weights::F32Weights;
-
-/// Why weights cannot be encoded as a model file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
-pub enum EncodeError {
-    /// The configuration is invalid.
-    #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
-    /// A weight tensor has the wrong number of elements for the configuration.
-    #[error("tensor {tensor:?} has {found} values, the configuration needs {expected}")]
-    WrongLength {
-        /// The tensor.
-        tensor: TensorKind,
-        /// Values needed.
-        expected: u64,
-        /// Values given.
-        found: u64,
-    },
-    /// `wcls` is given although the classifier is shared, or missing although it is not.
-    #[error("classifier weights present: {present}, but shared_classifier is {shared}")]
-    ClassifierPresence {
-        /// Whether `wcls` was given.
-        present: bool,
-        /// The configuration's `shared_classifier`.
-        shared: bool,
-    },
-    /// A weight is NaN or infinite.
-    #[error("tensor {tensor:?} holds a non-finite value")]
-    NonFinite {
-        /// The tensor.
-        tensor: TensorKind,
-    },
-    /// A weight is too large for the fixed-point representation.
-    #[error("tensor {tensor:?} holds a value too large for its fixed-point representation")]
-    OutOfRange {
-        /// The tensor.
-        tensor: TensorKind,
-    },
-}
 
 /// One tensor in stored form, ready to be laid out.
 struct EncodedTensor {

@@ -18,12 +18,14 @@ pub mod latency;
 pub mod layout;
 mod lstsq;
 pub mod result;
+pub mod row;
 pub mod sizes;
 
 pub use base::BaseDesign;
 pub use error::ProjectError;
 pub use layout::{Layout, TopologyChoice};
-pub use result::{BaseSummary, CostBasis, FitReport, Projection, Row, SimulatedFigures};
+pub use result::{BaseSummary, CostBasis, FitReport, Projection};
+pub use row::{Row, SimulatedFigures};
 
 use crate::project::bound::GatewayTraffic;
 use crate::project::fit::{Observation, SizeFeatures};

@@ -1,4 +1,18 @@
-//! ruvsim-hw.
+//! ruvsim-hw: the hardware model of ESP32-class chips and the links between them.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`calibration`] | per-variant tables (TOML beside the code), every number with its source; the one [`calibration::Variant`] |
+//! | [`chip`] | operation counts -> cycles -> time of one step, per CPU setup and kernel kind |
+//! | [`memory`] | where a chip's bytes live (SRAM, PSRAM, flash, SD card), budgets, and the time to stream them |
+//! | [`link`] | SPI, UART and ESP-NOW: the time a message takes, retries and loss |
+//! | [`energy`] | time in each power state, integrated into joules; battery life |
+//! | [`tier`] | measured, simulated or projected: where a figure comes from |
+//!
+//! Every model here is a pure function of its settings and the calibration: the cluster
+//! simulation (`ruvsim-sim`) asks it how long something takes and what it costs.
+#![warn(missing_docs)]
+
 pub mod calibration;
 pub mod chip;
 pub mod energy;

@@ -46,6 +46,18 @@ pub enum Region {
     SdCard,
 }
 
+impl Region {
+    /// How reports name a memory region.
+    pub fn name(self) -> &'static str {
+        match self {
+            Region::Sram => "SRAM",
+            Region::Psram => "PSRAM",
+            Region::Flash => "flash",
+            Region::SdCard => "SD card",
+        }
+    }
+}
+
 /// What part of a chip's footprint an error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -56,6 +68,17 @@ pub enum Item {
     KvCache,
     /// Activations and scratch buffers.
     Activations,
+}
+
+impl Item {
+    /// How reports name a footprint item.
+    pub fn name(self) -> &'static str {
+        match self {
+            Item::Weights => "weights",
+            Item::KvCache => "KV cache",
+            Item::Activations => "activations",
+        }
+    }
 }
 
 /// PSRAM interface width.

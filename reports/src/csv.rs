@@ -10,7 +10,6 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use ruvsim_sim::plan::region_name;
 use ruvsim_sim::result::RunResult;
 
 use crate::format::micros;
@@ -208,10 +207,7 @@ pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
             ]
             .map(|v| v.to_string()),
         );
-        fields.extend([
-            region_name(p.weights).to_string(),
-            region_name(p.kv_cache).to_string(),
-        ]);
+        fields.extend([p.weights.name().to_string(), p.kv_cache.name().to_string()]);
         fields.extend(
             [
                 p.sram_used,

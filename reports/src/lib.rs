@@ -9,9 +9,14 @@
 //! | `result.json` | the whole [`RunResult`], pretty-printed |
 //! | `timeline.json` | compute and transfer spans in the Chrome trace-event format ([`timeline`]) |
 //!
+//! The experiments' reports live here too: [`projection`] (`ruvsim project`), [`gossip`],
+//! [`gated`], [`regress`] and [`verify`] (a trace against its simulation), each a pure function
+//! from a typed result to text.
+//!
 //! Every figure carries its tier (measured / simulated / projected, from `RunResult::tier`); the
 //! reference documents' figures in the claims check are labelled `claimed`. The same result always
 //! gives byte-identical files: no clocks, no hash-map order, fixed float formatting.
+#![warn(missing_docs)]
 
 pub mod charts;
 pub mod claims;
@@ -26,6 +31,7 @@ pub mod roles;
 pub mod select;
 pub mod summary;
 pub mod timeline;
+pub mod verify;
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};

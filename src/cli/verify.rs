@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use ruvsim_reports::verify::{comparisons_csv, markdown, phases_csv};
 use ruvsim_sim::run::RunOptions;
 use ruvsim_traces::matching::{check_matches, scenario_checksums};
 use ruvsim_traces::read_trace;
-use ruvsim_traces::report::{comparisons_csv, markdown, phases_csv};
 use ruvsim_traces::verify::verify;
 
 use crate::cli::simulation;

@@ -67,44 +67,6 @@ impl Bisection {
 }
 
 impl Metrics {
-    /// Metrics of a family whose figures are all exact (closed forms or exhaustive search),
-    /// except possibly the bisection.
-    pub(crate) fn exact(
-        family: &impl crate::families::Family,
-        distances: Distances,
-        bisection: Bisection,
-    ) -> Metrics {
-        Metrics::from_parts(family, distances, bisection, None)
-    }
-
-    /// Metrics from their parts; `samples` is `Some` when the distances are estimated.
-    pub(crate) fn from_parts(
-        family: &impl crate::families::Family,
-        distances: Distances,
-        bisection: Bisection,
-        samples: Option<u64>,
-    ) -> Metrics {
-        let chips = family.chips();
-        let n = f64::from(chips);
-        let pairs = n * (n - 1.0);
-        Metrics {
-            chips,
-            links: family.links(),
-            max_degree: family.max_ports(),
-            mean_degree: family.port_total() as f64 / n,
-            diameter: distances.diameter,
-            mean_hops: if chips > 1 {
-                distances.total_hops / pairs
-            } else {
-                0.0
-            },
-            bisection_width: bisection.width,
-            exact: samples.is_none(),
-            samples,
-            bisection_exact: bisection.exact,
-        }
-    }
-
     /// The sum of hop counts over ordered pairs, recovered from the mean.
     pub(crate) fn total_hops(&self) -> f64 {
         let n = f64::from(self.chips);

@@ -10,11 +10,11 @@ use crate::families::bus::Bus;
 use crate::families::chain::Chain;
 use crate::families::custom::{parse_edge_list, Custom, SourceEdge};
 use crate::families::grid::Grid;
-use crate::families::hierarchical::Hierarchical;
 use crate::families::hypercube::Hypercube;
 use crate::families::ring::Ring;
 use crate::families::star::Star;
 use crate::families::tree::Tree;
+use crate::topology::hierarchical::Hierarchical;
 use crate::topology::Topology;
 
 /// A topology description, as written in a scenario's TOML (see the crate docs for every kind).

@@ -1,12 +1,13 @@
 //! [`Topology`]: a built cluster wiring, with checked routing, link and metric queries.
 
+pub(crate) mod hierarchical;
+
 use crate::bisection::exhaustive_bisection;
 use crate::error::{Result, TopologyError};
 use crate::families::bus::Bus;
 use crate::families::chain::Chain;
 use crate::families::custom::Custom;
 use crate::families::grid::Grid;
-use crate::families::hierarchical::Hierarchical;
 use crate::families::hypercube::Hypercube;
 use crate::families::ring::Ring;
 use crate::families::star::Star;
@@ -16,6 +17,7 @@ use crate::link::LinkEnds;
 use crate::metrics::Metrics;
 use crate::ports::PortBudget;
 use crate::spanning::SpanningTree;
+use hierarchical::Hierarchical;
 
 /// A built topology. Regular families hold only their parameters (no per-chip memory) and answer
 /// every query arithmetically; custom wirings hold a petgraph graph.

@@ -10,9 +10,11 @@
 //! - [`write`]: a [`ruvsim_sim::result::RunResult`] -> a synthetic trace (labelled as such).
 //! - [`matching`]: refuses a trace whose model checksum, partition or setup differ from the
 //!   scenario's, naming each difference.
-//! - [`verify`]: measured vs simulated per phase, chip, token and link, with error statistics;
-//!   [`report`] renders it as Markdown and CSV.
+//! - [`verify`]: measured vs simulated per phase, chip, token and link, with error statistics
+//!   (`ruvsim-reports` renders it as Markdown and CSV).
 //! - [`nnls`] and [`calibrate`]: fit cycle costs, memory efficiencies and link overheads.
+//! - [`capture`]: several boards' serial ports or TCP streams recorded into one merged trace.
+#![warn(missing_docs)]
 
 pub mod board;
 pub mod calibrate;
@@ -21,7 +23,6 @@ pub mod header;
 pub mod matching;
 pub mod nnls;
 pub mod read;
-pub mod report;
 pub mod verify;
 pub mod write;
 

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::project::lstsq::solve;
-use crate::project::result::Row;
+use crate::project::row::Row;
 
 /// The fitted latency factor and its error on the held-back size.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

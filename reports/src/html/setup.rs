@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use ruvsim_sim::plan::{region_name, ChipPlan};
+use ruvsim_sim::plan::ChipPlan;
 use ruvsim_sim::result::RunResult;
 
 use super::{chart, note, num, para, table, text, Cell};
@@ -135,12 +135,12 @@ pub(super) fn plan(result: &RunResult) -> String {
                 Cell::Text(format!(
                     "{} in {}",
                     format::bytes(chip.footprint.weights_bytes),
-                    region_name(pl.weights)
+                    pl.weights.name()
                 )),
                 Cell::Text(format!(
                     "{} in {}",
                     format::bytes(chip.footprint.kv_cache_bytes),
-                    region_name(pl.kv_cache)
+                    pl.kv_cache.name()
                 )),
                 num(format::bytes(chip.footprint.activation_bytes)),
                 num(format!(

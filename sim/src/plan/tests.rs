@@ -2,6 +2,7 @@
 use super::*;
 use ruvsim_core::AttentionPattern;
 use ruvsim_core::ModelShape;
+use ruvsim_core::Precision;
 use ruvsim_hw::calibration::Variant;
 use ruvsim_hw::chip::KernelKind;
 

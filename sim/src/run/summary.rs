@@ -269,7 +269,7 @@ fn find_bottleneck(
         ),
         (Some(c), _) => {
             let layers = plan.chip(c.chip).shard.layers;
-            let region = crate::plan::region_name(c.placement.weights);
+            let region = c.placement.weights.name();
             match c.kind {
                 ChipKind::Draft => (
                     format!(

@@ -1,4 +1,5 @@
-//! One module per topology family, all behind the crate-internal [`Family`] trait.
+//! One module per topology family, all behind the crate-internal [`Family`] trait (the
+//! hierarchical family, a topology of topologies, lives with [`crate::Topology`]).
 //!
 //! Every method of [`Family`] assumes its node and link arguments are valid (in range, distinct
 //! where stated): [`crate::Topology`] checks them once and then dispatches here, so the families
@@ -8,14 +9,13 @@ pub(crate) mod bus;
 pub(crate) mod chain;
 pub(crate) mod custom;
 pub(crate) mod grid;
-pub(crate) mod hierarchical;
 pub(crate) mod hypercube;
 pub(crate) mod ring;
 pub(crate) mod star;
 pub(crate) mod tree;
 
 use crate::link::LinkEnds;
-use crate::metrics::Metrics;
+use crate::metrics::{Bisection, Distances, Metrics};
 
 /// The operations every topology family provides. Node ids are `0..chips()`, link ids are
 /// `0..links()`.
@@ -63,5 +63,46 @@ pub(crate) trait Family {
             .collect();
         let depth = (0..n).map(|v| self.distance(v, root)).collect();
         (parent, depth)
+    }
+}
+
+/// Metrics built from a family's own figures.
+impl Metrics {
+    /// Metrics of a family whose figures are all exact (closed forms or exhaustive search),
+    /// except possibly the bisection.
+    pub(crate) fn exact(
+        family: &impl Family,
+        distances: Distances,
+        bisection: Bisection,
+    ) -> Metrics {
+        Metrics::from_parts(family, distances, bisection, None)
+    }
+
+    /// Metrics from their parts; `samples` is `Some` when the distances are estimated.
+    pub(crate) fn from_parts(
+        family: &impl Family,
+        distances: Distances,
+        bisection: Bisection,
+        samples: Option<u64>,
+    ) -> Metrics {
+        let chips = family.chips();
+        let n = f64::from(chips);
+        let pairs = n * (n - 1.0);
+        Metrics {
+            chips,
+            links: family.links(),
+            max_degree: family.max_ports(),
+            mean_degree: family.port_total() as f64 / n,
+            diameter: distances.diameter,
+            mean_hops: if chips > 1 {
+                distances.total_hops / pairs
+            } else {
+                0.0
+            },
+            bisection_width: bisection.width,
+            exact: samples.is_none(),
+            samples,
+            bisection_exact: bisection.exact,
+        }
     }
 }

@@ -11,10 +11,10 @@
 //! Link ids: group `g`'s links are `g * L + i` (`L` links per group, `i` the group's own link
 //! id); the top's links follow, `G * L + j`.
 
-use super::Family;
+use super::Topology;
+use crate::families::Family;
 use crate::link::LinkEnds;
 use crate::metrics::{Bisection, Distances, Metrics};
-use crate::topology::Topology;
 
 /// Groups of one topology joined through gateways by another.
 #[derive(Debug, Clone)]

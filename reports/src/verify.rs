@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::verify::Verification;
 use ruvsim_engine::time::{Duration, PS_PER_US};
+use ruvsim_traces::verify::Verification;
 
 /// Header of `comparisons.csv`.
 pub const COMPARISON_COLUMNS: &str = "scope,name,unit,count,measured_mean,measured_tier,\
