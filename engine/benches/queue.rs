@@ -3,7 +3,7 @@
 //! The queue is filled with `pending` events, then each iteration pops the earliest event and pushes
 //! one at `now + delay`, with delays from a seeded ChaCha stream (uniform in 0..1 ms, in
 //! picoseconds). Throughput is reported in events (pop + push pairs) per second.
-//! Run: `cargo bench -p ruvsim-sim --bench queue`.
+//! Run: `cargo bench -p ruvsim-engine --bench queue`.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -3,7 +3,7 @@
 //! simulated size of the default family (its largest, 640 chips), and choosing the wiring of a
 //! million chips (recommend, placement check and gateway distances: the cost of a projected
 //! size). Used to pick `DEFAULT_MAX_SIM_CHIPS` so `ruvsim project` stays well under a minute.
-//! Run: `cargo bench -p ruvsim-sim --bench project`.
+//! Run: `cargo bench -p ruvsim-experiments --bench project`.
 
 use std::hint::black_box;
 use std::time::Duration;

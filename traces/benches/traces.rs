@@ -3,7 +3,7 @@
 //!
 //! The trace is the simulator's own run of `traces/synthetic/single-int8.toml` with 8 requests of
 //! 64 tokens, written as a synthetic trace (about 5,200 lines).
-//! Run: `cargo bench -p ruvsim-sim --bench traces`.
+//! Run: `cargo bench -p ruvsim-traces --bench traces`.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -18,7 +18,7 @@ use ruvsim_traces::parse_trace;
 use ruvsim_traces::write::write_synthetic;
 
 fn synthetic_trace() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/synthetic/single-int8.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("synthetic/single-int8.toml");
     let mut loaded = load(&path).expect("reference scenario");
     loaded.scenario.workload.requests = 8;
     loaded.scenario.workload.new_tokens = 64;

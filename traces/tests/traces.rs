@@ -409,7 +409,7 @@ fn a_summary_only_trace_compares_what_it_can_and_says_what_it_cannot() {
 /// scenarios, byte for byte. Regenerate them with `RUVSIM_REGENERATE_TRACES=1`.
 #[test]
 fn reference_synthetic_traces_are_current() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../traces/synthetic");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("synthetic");
     let regenerate = std::env::var_os("RUVSIM_REGENERATE_TRACES").is_some_and(|v| v == "1");
     let cases = [
         ("single-int8.toml", None, "single-int8.trace"),
@@ -446,7 +446,7 @@ fn reference_synthetic_traces_are_current() {
         });
         assert!(
             stored == text,
-            "{} is stale; regenerate with RUVSIM_REGENERATE_TRACES=1 cargo test -p ruvsim-sim \
+            "{} is stale; regenerate with RUVSIM_REGENERATE_TRACES=1 cargo test -p ruvsim-traces \
              --test traces",
             path.display()
         );
