@@ -432,3 +432,15 @@ fn bad_arguments_are_refused_before_running() {
     assert_eq!(output.status.code(), Some(2), "clap rejects the shape");
     assert!(String::from_utf8_lossy(&output.stderr).contains("missing key `hidden`"));
 }
+
+#[test]
+fn each_cause_is_printed_once() {
+    let dir = scratch_dir("cause-once");
+    let missing = dir.join("missing.bin");
+    let stderr = ruvsim_err(&["generate", "--model", text(&missing), "--steps", "2"]);
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+    let short = dir.join("short.bin");
+    fs::write(&short, b"x").unwrap();
+    let stderr = ruvsim_err(&["generate", "--model", text(&short), "--steps", "2"]);
+    assert_eq!(stderr.matches("too short").count(), 1, "{stderr}");
+}

@@ -88,4 +88,6 @@ pub mod llama2c;
 #[cfg(feature = "std")]
 pub mod model_dir;
 #[cfg(feature = "std")]
+pub mod model_file;
+#[cfg(feature = "std")]
 pub mod tokenizer;

@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context};
 use clap::Args;
+use ruvsim_core::model_file::{load_model_file, read_tokenizer, ModelBytes};
+use ruvsim_core::synthetic::synthetic_model;
 use ruvsim_core::tokenizer::{Tokenizer, BOS};
 use ruvsim_core::{generate, Model, OwnedWorkspace, Precision, Sampler, SamplerConfig, Shard};
 
-use crate::cli::inputs;
 use crate::cli::named_values;
 use crate::cli::synthetic_shape::SyntheticShape;
 
@@ -65,10 +66,8 @@ pub struct GenerateArgs {
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let precision = args.precision;
     let source = match (&args.model, &args.synthetic) {
-        (Some(path), None) => inputs::load_model_file(path, precision)?,
-        (None, Some(shape)) => {
-            inputs::synthetic(shape, precision.unwrap_or(Precision::F32), args.seed)?
-        }
+        (Some(path), None) => load_model_file(path, precision)?,
+        (None, Some(shape)) => synthetic(shape, precision.unwrap_or(Precision::F32), args.seed)?,
         _ => bail!("give exactly one of --model and --synthetic"),
     };
     let model = Model::parse(&source.bytes)
@@ -77,7 +76,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
     let tokenizer = args
         .tokenizer
         .as_deref()
-        .map(|path| inputs::read_tokenizer(path, config.shape.vocab_size))
+        .map(|path| read_tokenizer(path, config.shape.vocab_size))
         .transpose()?;
     let prompt = prompt_tokens(tokenizer.as_ref(), args.prompt.as_deref())?;
     ensure!(
@@ -178,4 +177,21 @@ fn sampler_config(args: &GenerateArgs, vocab_size: u32) -> anyhow::Result<Sample
         .validate(vocab_size)
         .context("invalid sampling parameters")?;
     Ok(config)
+}
+
+/// A seeded synthetic model of `shape` at `precision`.
+fn synthetic(
+    shape: &SyntheticShape,
+    precision: Precision,
+    seed: u64,
+) -> anyhow::Result<ModelBytes> {
+    let bytes = synthetic_model(&shape.config(precision), seed)
+        .context("cannot build the synthetic model")?;
+    Ok(ModelBytes {
+        bytes,
+        origin: format!(
+            "synthetic model {shape} at {}, seed {seed}",
+            precision.name()
+        ),
+    })
 }

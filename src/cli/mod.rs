@@ -7,7 +7,6 @@ mod capture;
 mod gated;
 mod generate;
 mod gossip;
-mod inputs;
 mod model;
 mod project;
 mod regress;

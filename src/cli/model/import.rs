@@ -8,8 +8,8 @@ use clap::Args;
 use ruvsim_core::model::Model;
 use ruvsim_core::Precision;
 
-use crate::cli::inputs;
 use crate::cli::named_values;
+use ruvsim_core::model_file;
 
 /// Arguments of `ruvsim model import`.
 #[derive(Debug, Args)]
@@ -37,14 +37,14 @@ pub struct ImportArgs {
 
 /// Imports, quantises, checks the result reads back, and writes it.
 pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
-    let checkpoint = inputs::read_checkpoint(&args.checkpoint)?;
+    let checkpoint = model_file::read_checkpoint(&args.checkpoint)?;
     let tokenizer = args
         .tokenizer
         .as_deref()
-        .map(|path| inputs::read_tokenizer(path, checkpoint.shape.vocab_size))
+        .map(|path| model_file::read_tokenizer(path, checkpoint.shape.vocab_size))
         .transpose()?;
     let precision = args.precision;
-    let bytes = inputs::encode_checkpoint(&checkpoint, precision)?;
+    let bytes = model_file::encode_checkpoint(&checkpoint, precision)?;
     // Reading the encoded bytes back catches a writer/reader disagreement here, not on a chip.
     Model::parse(&bytes).context("the encoded model does not read back")?;
     fs::write(&args.output, &bytes)

@@ -9,7 +9,7 @@ use ruvsim_core::llama2c::Checkpoint;
 use ruvsim_core::model::Model;
 use ruvsim_core::{footprint, AttentionPattern, Shard, Span};
 
-use crate::cli::inputs;
+use ruvsim_core::model_file;
 
 /// Arguments of `ruvsim model info`.
 #[derive(Debug, Args)]
@@ -20,8 +20,8 @@ pub struct InfoArgs {
 
 /// Validates the file (checksums included) and prints its description.
 pub fn run(args: &InfoArgs) -> anyhow::Result<()> {
-    let bytes = inputs::read(&args.file)?;
-    if !inputs::is_ruvsim_model(&bytes) && Checkpoint::parse(&bytes).is_ok() {
+    let bytes = model_file::read(&args.file)?;
+    if !model_file::is_ruvsim_model(&bytes) && Checkpoint::parse(&bytes).is_ok() {
         bail!(
             "{} is a llama2.c checkpoint, not a ruvsim model; convert it with \
              `ruvsim model import --llama2c {0} --precision ... -o OUT.ruvm`",
