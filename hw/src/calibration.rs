@@ -119,6 +119,30 @@ pub struct KernelCycles {
     pub optimized: OpCycles,
 }
 
+/// What a firmware's scalar library calls and scheduling cost, in milli-cycles: the pieces of a
+/// llama2.c-style forward pass that are not multiply-accumulates (see [`crate::firmware`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FirmwareCycles {
+    /// One f32 division (there is no divide instruction on these cores).
+    pub div_f32: u64,
+    /// One `sqrtf`.
+    pub sqrt_f32: u64,
+    /// One `expf` from the C library.
+    pub exp_f32: u64,
+    /// One `powf`.
+    pub pow_f32: u64,
+    /// One `sinf` or `cosf` (small argument).
+    pub sincos_f32: u64,
+    /// One inlined bit-trick exponential.
+    pub fast_exp_f32: u64,
+    /// The fixed part of one vendor dot-product call (entry, checks, final reduction).
+    pub dot_call: u64,
+    /// One parallel region handed to the second core and joined.
+    pub fork_join: u64,
+    /// One f32 compare and branch.
+    pub compare_f32: u64,
+}
+
 /// An external memory reached through the cache over an SPI bus (PSRAM, flash).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CachedBus {
@@ -269,6 +293,8 @@ pub struct Calibration {
     pub links: Links,
     /// Power states.
     pub power: Power,
+    /// Scalar library calls and scheduling of llama2.c-style firmware.
+    pub firmware: FirmwareCycles,
     entries: EntryTable,
 }
 
@@ -358,6 +384,7 @@ impl Calibration {
         let memory = read_memory(&mut reader)?;
         let links = read_links(&mut reader)?;
         let power = read_power(&mut reader)?;
+        let firmware = read_firmware(&mut reader)?;
         reader.reject_unread()?;
         if cpu.default_clock_mhz > cpu.max_clock_mhz {
             return Err(CalibrationError::Invalid {
@@ -375,6 +402,7 @@ impl Calibration {
             memory,
             links,
             power,
+            firmware,
             entries,
         })
     }
@@ -413,6 +441,21 @@ fn read_op_cycles(r: &mut Reader, prefix: &str) -> Result<OpCycles, CalibrationE
         lut: cost("lut")?,
         elementwise_f32: cost("elementwise_f32")?,
         elementwise_int: cost("elementwise_int")?,
+    })
+}
+
+fn read_firmware(r: &mut Reader) -> Result<FirmwareCycles, CalibrationError> {
+    let mut cost = |name: &str| r.fixed(&format!("firmware.{name}"), MILLI);
+    Ok(FirmwareCycles {
+        div_f32: cost("div_f32")?,
+        sqrt_f32: cost("sqrt_f32")?,
+        exp_f32: cost("exp_f32")?,
+        pow_f32: cost("pow_f32")?,
+        sincos_f32: cost("sincos_f32")?,
+        fast_exp_f32: cost("fast_exp_f32")?,
+        dot_call: cost("dot_call")?,
+        fork_join: cost("fork_join")?,
+        compare_f32: cost("compare_f32")?,
     })
 }
 

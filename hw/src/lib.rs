@@ -2,6 +2,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`cache`] | the data cache in front of PSRAM and flash: size, line and ways per variant, one line fill |
 //! | [`calibration`] | per-variant tables (TOML beside the code), every number with its source; the one [`calibration::Variant`] |
 //! | [`chip`] | operation counts -> cycles -> time of one step, per CPU setup and kernel kind |
 //! | [`memory`] | where a chip's bytes live (SRAM, PSRAM, flash, SD card), budgets, and the time to stream them |
@@ -13,6 +14,7 @@
 //! simulation (`ruvsim-sim`) asks it how long something takes and what it costs.
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod calibration;
 pub mod chip;
 pub mod energy;

@@ -9,10 +9,11 @@
 //! - KV cache: SRAM if it fits in what is left, else PSRAM (it is written every step, so never flash
 //!   or SD).
 //!
-//! Data outside SRAM is streamed every step: [`memory_time`] charges the bytes a step reads
-//! (`OpCounts::weight_bytes`, `kv_read_bytes`) and writes (`kv_write_bytes`) at that region's
-//! effective bandwidth. SRAM accesses cost nothing extra here: the calibrated cycles per operation
-//! were measured with data in internal RAM.
+//! Data outside SRAM is read every step: [`memory_time`] charges the bytes a step reads
+//! (`OpCounts::weight_bytes`, `kv_read_bytes`) and writes (`kv_write_bytes`) as line fills of the
+//! data cache ([`crate::cache`]: one fill per line, at the bus protocol's cost for the configured
+//! line size), or at an SD card's DMA rate. SRAM accesses cost nothing extra here: the calibrated
+//! cycles per operation were measured with data in internal RAM.
 //!
 //! Overlap rule (how memory time combines with compute time, see [`MemoryTime`]):
 //! - PSRAM and flash are read through the data cache: a load that misses stalls the core until the
@@ -29,6 +30,7 @@ use ruvsim_core::OpCounts;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::cache::{line_fill, CacheConfig, CacheError};
 use crate::calibration::{CachedBus, Calibration, Variant};
 use ruvsim_engine::time::{Duration, TimeError};
 
@@ -114,6 +116,15 @@ pub struct MemorySetup {
     /// Whether an SD card is fitted.
     #[serde(default)]
     pub sd_card: bool,
+    /// Data cache size in KiB (default: the variant's, see [`crate::cache`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_kb: Option<u32>,
+    /// Data cache line in bytes (default: the variant's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_line_bytes: Option<u32>,
+    /// Data cache associativity (default: the variant's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_ways: Option<u32>,
 }
 
 fn default_bus_clock_mhz() -> u32 {
@@ -130,6 +141,9 @@ impl Default for MemorySetup {
             flash_model_bytes: 0,
             flash_clock_mhz: default_bus_clock_mhz(),
             sd_card: false,
+            cache_kb: None,
+            cache_line_bytes: None,
+            cache_ways: None,
         }
     }
 }
@@ -208,12 +222,26 @@ pub enum MemoryError {
     /// A memory time overflowed simulated time.
     #[error("memory time: {0}")]
     Time(#[from] TimeError),
+    /// A data cache setting the variant does not offer.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
 }
 
 impl MemorySetup {
+    /// The data cache this setup configures on `calibration`'s variant.
+    pub fn cache(&self, calibration: &Calibration) -> Result<CacheConfig, MemoryError> {
+        Ok(CacheConfig::resolve(
+            calibration.variant,
+            self.cache_kb,
+            self.cache_line_bytes,
+            self.cache_ways,
+        )?)
+    }
+
     /// Checks the setup against the variant's limits.
     pub fn validate(&self, calibration: &Calibration) -> Result<(), MemoryError> {
         let variant = calibration.variant;
+        self.cache(calibration)?;
         let flash_max = calibration.memory.flash.max_clock_mhz;
         if self.flash_clock_mhz == 0 || self.flash_clock_mhz > flash_max {
             return Err(MemoryError::BusClock {
@@ -415,40 +443,49 @@ pub struct MemoryTime {
     pub overlapped: Duration,
 }
 
-/// Streaming characteristics of one region for a given setup.
-struct Stream {
-    /// Effective bits per second, times 1,000,000 (the efficiency is in parts per million).
-    bits_per_second_ppm: u64,
-    /// Time until the first line arrives (one cache line fill), or zero for DMA streams.
-    first_access: Duration,
-    /// Whether the time stalls the cores.
-    stalls: bool,
+/// How one region delivers bytes for a given setup.
+enum Stream {
+    /// Through the data cache: every line is one fill over the SPI bus, and the core stalls.
+    Cached {
+        /// Time of one line fill.
+        fill: Duration,
+        /// The cache it fills.
+        cache: CacheConfig,
+    },
+    /// By DMA into SRAM at a sustained rate, beside the cores.
+    Dma {
+        /// Bytes per second.
+        bytes_per_second: u64,
+    },
 }
 
 impl Stream {
-    fn cached(bus: CachedBus, clock_mhz: u32) -> Result<Stream, MemoryError> {
-        let clock_hz = u64::from(clock_mhz) * 1_000_000;
-        let bits_per_second_ppm =
-            clock_hz * u64::from(bus.bits_per_clock) * u64::from(bus.efficiency_ppm);
-        // A line fill, command phases included: (line bits / bits per clock) / efficiency clocks.
-        let line_bits = u128::from(bus.cache_line_bytes) * 8 * 1_000_000;
-        let first_access = Duration::from_bits_at_rate(line_bits, bits_per_second_ppm)?;
-        Ok(Stream {
-            bits_per_second_ppm,
-            first_access,
-            stalls: true,
+    fn cached(bus: CachedBus, clock_mhz: u32, cache: CacheConfig) -> Result<Stream, MemoryError> {
+        Ok(Stream::Cached {
+            fill: line_fill(bus, clock_mhz, cache.line_bytes)?,
+            cache,
         })
     }
 
+    /// Whether this region's time stalls the cores.
+    fn stalls(&self) -> bool {
+        matches!(self, Stream::Cached { .. })
+    }
+
+    /// Time to move `bytes` contiguous bytes.
     fn time(&self, bytes: u64) -> Result<Duration, MemoryError> {
-        if bytes == 0 {
-            return Ok(Duration::ZERO);
+        match *self {
+            Stream::Cached { fill, cache } => fill
+                .checked_mul(cache.lines(bytes))
+                .ok_or(MemoryError::Time(TimeError::Overflow)),
+            Stream::Dma { bytes_per_second } => {
+                let bits = u128::from(bytes) * 8 * 1_000_000;
+                Ok(Duration::from_bits_at_rate(
+                    bits,
+                    bytes_per_second * 8 * 1_000_000,
+                )?)
+            }
         }
-        let bits = u128::from(bytes) * 8 * 1_000_000;
-        let transfer = Duration::from_bits_at_rate(bits, self.bits_per_second_ppm)?;
-        transfer
-            .checked_add(self.first_access)
-            .ok_or(MemoryError::Time(TimeError::Overflow))
     }
 }
 
@@ -463,15 +500,15 @@ fn stream_for(
         Region::Psram => Some(Stream::cached(
             setup.psram_bus(calibration)?,
             setup.psram_clock_mhz,
+            setup.cache(calibration)?,
         )?),
         Region::Flash => Some(Stream::cached(
             calibration.memory.flash,
             setup.flash_clock_mhz,
+            setup.cache(calibration)?,
         )?),
-        Region::SdCard => Some(Stream {
-            bits_per_second_ppm: calibration.memory.sd.read_bytes_per_sec * 8 * 1_000_000,
-            first_access: Duration::ZERO,
-            stalls: false,
+        Region::SdCard => Some(Stream::Dma {
+            bytes_per_second: calibration.memory.sd.read_bytes_per_sec,
         }),
     })
 }
@@ -513,7 +550,7 @@ pub fn memory_time(
             continue;
         };
         let time = stream.time(bytes)?;
-        let slot = if stream.stalls {
+        let slot = if stream.stalls() {
             &mut result.stalled
         } else {
             &mut result.overlapped

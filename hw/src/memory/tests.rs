@@ -152,9 +152,9 @@ fn setups_are_validated_against_the_variant() {
 }
 
 #[test]
-fn psram_stream_time_is_exact() {
-    // Quad 80 MHz: 40 MB/s raw x 0.80 = 32 MB/s. 32,000 bytes = 1 ms, plus one 32-byte line fill
-    // (1 us) before the first byte arrives.
+fn psram_reads_are_one_line_fill_per_line() {
+    // Quad 80 MHz, 32-byte lines: 32,000 bytes are 1,000 fills of 1,058,062 ps each
+    // (crate::cache::line_fill: 64 data clocks at 0.7561 efficiency).
     let cal = s3();
     let setup = with_psram(2 << 20);
     let placement = place(&footprint(1_000_000, 0, 0), &setup, &cal).unwrap();
@@ -163,7 +163,7 @@ fn psram_stream_time_is_exact() {
         ..OpCounts::default()
     };
     let time = memory_time(&counts, &placement, &setup, &cal).unwrap();
-    assert_eq!(time.stalled, Duration::from_us(1_001));
+    assert_eq!(time.stalled, Duration::from_ps(1_000 * 1_058_062));
     assert_eq!(time.overlapped, Duration::ZERO);
 }
 
