@@ -279,11 +279,8 @@ const LLAMA2C_GREEDY: &str = "Once upon a time, there was a little girl named Li
 to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it \
 was too high.\nLily's mom said, \"Lily, let's go to the park.\"";
 
-/// esp32-llm's published speed for this setup (esp32-llm README: "~32.83 tokens/second").
-const ESP32_LLM_TOK_S: f64 = 32.83;
-
 #[test]
-fn stories260k_on_s3_psram_matches_llama2c_and_esp32_llm() {
+fn stories260k_on_s3_psram_matches_llama2c_and_is_bound_by_psram() {
     let Some(result) = run("stories260k-s3-psram.toml") else {
         return;
     };
@@ -294,11 +291,16 @@ fn stories260k_on_s3_psram_matches_llama2c_and_esp32_llm() {
         LLAMA2C_GREEDY.starts_with(&full) || full.starts_with(LLAMA2C_GREEDY),
         "greedy stories260K text differs from llama2.c's: {full:?}"
     );
-    let throughput = result.summary.throughput_tok_s;
-    assert!(
-        (throughput / ESP32_LLM_TOK_S - 1.0).abs() < 0.25,
-        "{throughput:.2} tok/s vs esp32-llm's measured {ESP32_LLM_TOK_S}"
-    );
+    // About 1 MB of f32 weights stream through a 64 KB cache every token: line fills, not
+    // arithmetic, take most of each generated token's time.
+    for token in result.tokens.iter().skip(1) {
+        let total = token.phases.total().unwrap();
+        assert!(
+            token.phases.memory * 2 > total,
+            "memory {:?} of {total:?}",
+            token.phases.memory
+        );
+    }
 }
 
 #[test]

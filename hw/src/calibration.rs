@@ -141,6 +141,10 @@ pub struct FirmwareCycles {
     pub fork_join: u64,
     /// One f32 compare and branch.
     pub compare_f32: u64,
+    /// How many times slower plain-C float loops run at `-Og` than at `-O2`, in parts per million.
+    pub og_slowdown_ppm: u64,
+    /// How many times slower plain-C float loops run at `-Os` than at `-O2`, in parts per million.
+    pub os_slowdown_ppm: u64,
 }
 
 /// An external memory reached through the cache over an SPI bus (PSRAM, flash).
@@ -456,6 +460,8 @@ fn read_firmware(r: &mut Reader) -> Result<FirmwareCycles, CalibrationError> {
         dot_call: cost("dot_call")?,
         fork_join: cost("fork_join")?,
         compare_f32: cost("compare_f32")?,
+        og_slowdown_ppm: r.fixed("firmware.og_slowdown", 1_000_000)?,
+        os_slowdown_ppm: r.fixed("firmware.os_slowdown", 1_000_000)?,
     })
 }
 

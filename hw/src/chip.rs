@@ -12,6 +12,7 @@ use thiserror::Error;
 
 use crate::calibration::{Calibration, OpCycles, Variant};
 use crate::memory::{memory_time, MemoryError, MemorySetup, MemoryTime, Placement};
+use crate::phases::PhaseTimes;
 use ruvsim_engine::time::{Duration, TimeError};
 
 /// Which kernel implementation the firmware uses.
@@ -183,6 +184,40 @@ pub fn step_time(
         compute,
         memory,
         total: serial.max(memory.overlapped),
+    })
+}
+
+/// Where a step's time went under the core profile: the weight multiply-accumulates
+/// (`matmul`), the attention multiply-accumulates (`attention`), the rest of the computation
+/// (`activations`: lookups and element-wise work, norms included) and the memory's share of the
+/// step (`memory`); the phases add up to `timing.total` exactly.
+pub fn core_phases(
+    counts: &OpCounts,
+    precision: Precision,
+    setup: &CpuSetup,
+    calibration: &Calibration,
+    timing: &StepTiming,
+) -> Result<PhaseTimes, ChipError> {
+    let only = |c: OpCounts| compute_time(&c, precision, setup, calibration);
+    let matmul = only(OpCounts {
+        mac_f32: counts.mac_f32,
+        mac_i8: counts.mac_i8,
+        mac_i4: counts.mac_i4,
+        xnor_words: counts.xnor_words,
+        ..OpCounts::default()
+    })?
+    .min(timing.compute);
+    let attention = only(OpCounts {
+        attn_mac: counts.attn_mac,
+        ..OpCounts::default()
+    })?
+    .min(timing.compute - matmul);
+    Ok(PhaseTimes {
+        matmul,
+        attention,
+        activations: timing.compute - matmul - attention,
+        memory: timing.total - timing.compute,
+        ..PhaseTimes::default()
     })
 }
 

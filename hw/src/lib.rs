@@ -7,7 +7,9 @@
 //! | [`chip`] | operation counts -> cycles -> time of one step, per CPU setup and kernel kind |
 //! | [`memory`] | where a chip's bytes live (SRAM, PSRAM, flash, SD card), budgets, and the time to stream them |
 //! | [`link`] | SPI, UART and ESP-NOW: the time a message takes, retries and loss |
+//! | [`firmware`] | what a firmware does per token, as a profile: the llama2.c-style f32 loop priced phase by phase from primitive costs |
 //! | [`energy`] | time in each power state, integrated into joules; battery life |
+//! | [`phases`] | where a task's or a token's time went: matmul, attention, norm, activations, memory, sync, overheads |
 //! | [`tier`] | measured, simulated or projected: where a figure comes from |
 //!
 //! Every model here is a pure function of its settings and the calibration: the cluster
@@ -18,6 +20,8 @@ pub mod cache;
 pub mod calibration;
 pub mod chip;
 pub mod energy;
+pub mod firmware;
 pub mod link;
 pub mod memory;
+pub mod phases;
 pub mod tier;

@@ -280,7 +280,7 @@ impl MemorySetup {
     }
 
     /// The calibrated PSRAM bus for the configured mode.
-    fn psram_bus(&self, calibration: &Calibration) -> Result<CachedBus, MemoryError> {
+    pub fn psram_bus(&self, calibration: &Calibration) -> Result<CachedBus, MemoryError> {
         let variant = calibration.variant;
         let psram = calibration
             .memory

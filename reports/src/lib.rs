@@ -10,7 +10,8 @@
 //! | `timeline.json` | compute and transfer spans in the Chrome trace-event format ([`timeline`]) |
 //!
 //! The experiments' reports live here too: [`projection`] (`ruvsim project`), [`gossip`],
-//! [`gated`], [`regress`] and [`verify`] (a trace against its simulation), each a pure function
+//! [`gated`], [`regress`], [`validate`] (published measurements against the simulation) and [`verify`] (a trace
+//! against its simulation), each a pure function
 //! from a typed result to text.
 //!
 //! Every figure carries its tier (measured / simulated / projected, from `RunResult::tier`); the
@@ -31,6 +32,7 @@ pub mod roles;
 pub mod select;
 pub mod summary;
 pub mod timeline;
+pub mod validate;
 pub mod verify;
 
 use std::fs::{self, File};

@@ -13,6 +13,7 @@ mod regress;
 mod run;
 mod simulation;
 mod synthetic_shape;
+mod validate;
 mod verify;
 
 use std::str::FromStr;
@@ -64,6 +65,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Fit cycle costs, memory efficiencies and link overheads to traces; write a calibration.
     Calibrate(calibrate::CalibrateArgs),
+    /// Published board measurements against the simulation of their setups; fail when one is off.
+    Validate(validate::ValidateArgs),
 }
 
 /// Runs the parsed command line.
@@ -79,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Capture(args) => capture::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::Validate(args) => validate::run(&args),
     }
 }
 

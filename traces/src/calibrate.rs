@@ -265,7 +265,9 @@ fn phase_rows(
         ];
         for (bus, bytes) in streams {
             if let (Some((prefix, clock, bits, line)), true) = (bus, bytes > 0) {
-                let bits_moved = (bytes + u64::from(*line)) as f64 * 8.0;
+                // One fill per cache line, each taking data(line) / efficiency clocks (the trace
+                // header does not state the line size, so the table's is assumed).
+                let bits_moved = (bytes.div_ceil(u64::from(*line)) * u64::from(*line)) as f64 * 8.0;
                 let rate = f64::from(*clock) * 1e6 * f64::from(*bits);
                 terms.push((
                     Unknown::InverseEfficiency(format!("{prefix}.efficiency")),

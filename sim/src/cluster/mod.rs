@@ -48,8 +48,10 @@ use ruvsim_engine::engine::{Engine, EngineError, Process, TaskRef};
 use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::calibration::Calibration;
 use ruvsim_hw::chip::{ChipError, CpuSetup};
+use ruvsim_hw::firmware::{FirmwareError, FirmwareProfile};
 use ruvsim_hw::link::{LinkError, LinkModel};
 use ruvsim_hw::memory::MemorySetup;
+use ruvsim_hw::phases::PhaseTimes;
 
 /// Bytes of one token id on a link: prompts, chosen tokens and draft proposals travel as these.
 pub const TOKEN_BYTES: u32 = 4;
@@ -72,6 +74,9 @@ pub enum SimError {
     /// The engine failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The firmware profile cannot price a task.
+    #[error(transparent)]
+    Firmware(#[from] FirmwareError),
     /// A broken invariant of the simulator itself.
     #[error("internal: {0}")]
     Internal(String),
@@ -154,6 +159,8 @@ struct Stream {
     acceptance_rng: Option<ChaCha8Rng>,
     /// The last emitted token (functional fidelity), the next input.
     chosen_last: Option<u32>,
+    /// Where the time of the token in progress went so far (its tasks on every chip).
+    phases: PhaseTimes,
 }
 
 /// Settings of a cluster run that are not in the plan.
@@ -194,6 +201,8 @@ pub struct ClusterSetup<'a> {
     pub faults: Option<FaultSetup>,
     /// Mixture of experts, when the plan has expert chips.
     pub moe: Option<MoeSetup>,
+    /// What the chips' firmware does per token.
+    pub firmware: FirmwareProfile,
 }
 
 /// The simulated cluster.

@@ -5,8 +5,12 @@
 
 use ruvsim_engine::rng::{self, Purpose};
 use ruvsim_engine::time::{Duration, Time};
-use ruvsim_hw::chip::step_time;
+use ruvsim_hw::chip::{core_phases, step_time, ChipError};
+use ruvsim_hw::firmware::{
+    llama2c_time, ChipContext, FirmwareError, FirmwareProfile, Llama2cFirmware,
+};
 use ruvsim_hw::link::{DeliveryOutcome, LinkModel};
+use ruvsim_hw::phases::PhaseTimes;
 
 use super::{Cluster, SimError, Work};
 use crate::kernel::Kernel;
@@ -19,6 +23,53 @@ struct ComputeTask {
     kernel: Kernel,
     pos: u32,
     flight: u32,
+}
+
+/// A compute task's phases under the llama2.c profile: each core phase it stands for, and, after
+/// choosing a token, the firmware's `vTaskDelay` up to its tick (charged as an overhead).
+fn llama2c_task(
+    firmware: &Llama2cFirmware,
+    kernel: &Kernel,
+    pos: u32,
+    chip: &ChipContext,
+    now: Time,
+) -> Result<PhaseTimes, SimError> {
+    use ruvsim_core::{Phase, Span};
+    let shape = chip.shape;
+    let phases: Vec<Phase> = match *kernel {
+        Kernel::Phase(phase) => vec![phase],
+        Kernel::Forward { sample } => {
+            let mut whole = vec![
+                Phase::Embed,
+                Phase::Layers(Span::new(0, shape.n_layers)),
+                Phase::Classify(Span::new(0, shape.vocab_size)),
+            ];
+            if sample {
+                whole.push(Phase::Sample);
+            }
+            whole
+        }
+        Kernel::MoeAttention { .. } | Kernel::Expert { .. } | Kernel::MoeCombine { .. } => {
+            return Err(FirmwareError::Unsupported("a mixture-of-experts kernel").into())
+        }
+    };
+    let mut total = PhaseTimes::default();
+    for phase in &phases {
+        let times = llama2c_time(firmware, phase, pos, chip)?;
+        total = total.plus(&times).map_err(ChipError::Time)?;
+    }
+    if phases.contains(&Phase::Sample) {
+        let busy = total.total().map_err(ChipError::Time)?;
+        let end = Duration::from_ps(now.as_ps())
+            .checked_add(busy)
+            .ok_or(ChipError::Time(ruvsim_engine::time::TimeError::Overflow))?;
+        let wake = firmware.after_delay(end).map_err(ChipError::Time)?;
+        total.overheads = total
+            .overheads
+            .checked_add(wake - end)
+            .ok_or(ChipError::Time(ruvsim_engine::time::TimeError::Overflow))?;
+    }
+    Ok(total)
 }
 
 /// Which message a hop carries and over which link.
@@ -125,25 +176,50 @@ impl Cluster<'_, '_> {
         };
         self.recorder.compute(chip, counts);
         let placement = &self.setup.plan.chip(chip).placement;
-        let timing = step_time(
-            &counts,
-            config.precision,
-            &self.setup.cpu,
-            placement,
-            self.setup.memory,
-            self.setup.calibration,
-        )?;
+        let phases = match self.setup.firmware {
+            FirmwareProfile::Core => {
+                let timing = step_time(
+                    &counts,
+                    config.precision,
+                    &self.setup.cpu,
+                    placement,
+                    self.setup.memory,
+                    self.setup.calibration,
+                )?;
+                core_phases(
+                    &counts,
+                    config.precision,
+                    &self.setup.cpu,
+                    self.setup.calibration,
+                    &timing,
+                )?
+            }
+            FirmwareProfile::Llama2c(firmware) => {
+                let context = ChipContext {
+                    shape: &config.shape,
+                    cpu: &self.setup.cpu,
+                    placement,
+                    memory: self.setup.memory,
+                    calibration: self.setup.calibration,
+                };
+                llama2c_task(&firmware, &kernel, pos, &context, now)?
+            }
+        };
+        let total = phases.total().map_err(ChipError::Time)?;
+        if let Some(state) = self.streams.get_mut(stream as usize) {
+            state.phases = state.phases.plus(&phases).map_err(ChipError::Time)?;
+        }
         self.recorder.span(TimelineSpan {
             resource: chip,
             start: now,
-            duration: timing.total,
+            duration: total,
             stream,
             kernel: Some(kernel),
             bytes: 0,
             pos: Some(pos),
             hop: None,
         });
-        Ok(timing.total)
+        Ok(total)
     }
 
     /// A hop: the link's transfer time, including retries; a message lost on every attempt fails

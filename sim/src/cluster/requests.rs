@@ -6,6 +6,8 @@ use std::sync::atomic::Ordering;
 
 use rand_chacha::rand_core::Rng;
 
+use ruvsim_hw::phases::PhaseTimes;
+
 use super::{
     Cluster, Outcome, RequestRecord, SimError, Stream, Timer, TokenGraph, TokenRecord, Work,
     TOKEN_BYTES,
@@ -214,6 +216,7 @@ impl Cluster<'_, '_> {
         let count = count.min(wanted - state.generated);
         let chosen: Vec<u32> = state.chosen.drain(..).collect();
         let start = state.token_start;
+        let phases = std::mem::take(&mut state.phases);
         let first_index = state.generated;
         state.generated += count;
         state.token_start = now;
@@ -239,6 +242,11 @@ impl Cluster<'_, '_> {
                 stages: plan.pipeline,
                 start,
                 end: now,
+                phases: if i == 0 {
+                    phases
+                } else {
+                    PhaseTimes::default()
+                },
             });
             let record_index = (self.tokens.len() - 1) as u32;
             if let Some(progress) = &self.setup.progress {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::kernel::Kernel;
 use ruvsim_engine::time::{Duration, Time};
+use ruvsim_hw::phases::PhaseTimes;
 
 /// How a request ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +60,10 @@ pub struct TokenRecord {
     pub start: Time,
     /// When it was chosen.
     pub end: Time,
+    /// Where the time of its tasks went, summed over every chip (a prompt's positions count
+    /// towards the first generated token, as a firmware's own timer would count them).
+    #[serde(default)]
+    pub phases: PhaseTimes,
 }
 
 /// A span on the timeline.

@@ -8,6 +8,7 @@ use ruvsim_core::{synthetic_model, Model, SamplerConfig};
 use ruvsim_engine::rng::Probability;
 use ruvsim_hw::calibration::Calibration;
 use ruvsim_hw::chip::{CpuSetup, KernelKind};
+use ruvsim_hw::firmware::FirmwareProfile;
 use ruvsim_hw::link::LinkModel;
 use ruvsim_topologies::{LinkKind, Topology};
 
@@ -76,6 +77,39 @@ pub struct RunModels<'m> {
     pub draft: Option<Model<'m>>,
     /// The experts and the router.
     pub experts: Option<ExpertModels<'m>>,
+}
+
+/// Checks that the scenario's firmware profile can run its model and split: the llama2.c profile
+/// is `run.c`'s f32 loop over whole layers.
+fn check_firmware(scenario: &Scenario, prepared: &PreparedModel) -> Result<(), RunError> {
+    let FirmwareProfile::Llama2c(firmware) = scenario.firmware else {
+        return Ok(());
+    };
+    firmware
+        .validate()
+        .map_err(|e| RunError::Invalid(e.to_string()))?;
+    let invalid = |what: String| {
+        RunError::Invalid(format!(
+            "firmware.profile = \"llama2c\" is llama2.c's f32 loop over whole layers: {what} \
+             (use profile = \"core\" for ruvsim's own kernels)"
+        ))
+    };
+    if prepared.config.precision != ruvsim_core::Precision::F32 {
+        return Err(invalid(format!(
+            "model.precision is \"{}\", valid: \"f32\"",
+            prepared.config.precision
+        )));
+    }
+    if scenario.parallelism.tensor != 1 {
+        return Err(invalid(format!(
+            "parallelism.tensor = {}, valid: 1",
+            scenario.parallelism.tensor
+        )));
+    }
+    if scenario.moe.is_some() {
+        return Err(invalid("[moe] is not part of it".into()));
+    }
+    Ok(())
 }
 
 /// Parses a model file that [`prepare`] produced, naming it in the error.
@@ -167,6 +201,7 @@ pub fn build<'s>(
         Some(spec) => Some(speculation_setup(spec, &prepared, &sampler, fidelity)?),
         None => None,
     };
+    check_firmware(scenario, &prepared)?;
     let plan = plan(&PlanRequest {
         config,
         pipeline: parallelism.pipeline,
@@ -252,6 +287,7 @@ impl BuiltRun<'_> {
             gateway: cluster.gateway,
             timeline_limit: self.timeline_limit,
             progress: self.progress.clone(),
+            firmware: self.loaded.scenario.firmware,
         }
     }
 

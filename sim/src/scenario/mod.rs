@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use ruvsim_hw::calibration::Variant;
 use ruvsim_hw::chip::KernelKind;
 use ruvsim_hw::energy::EnergySpec;
+use ruvsim_hw::firmware::FirmwareProfile;
 pub mod gated;
 
 use crate::toml_error::{from_toml_str, TomlError};
@@ -54,6 +55,9 @@ pub struct Scenario {
     /// Mixture of experts: feed-forward experts on their own chips, chosen per token by a router.
     #[serde(default)]
     pub moe: Option<MoeSpec>,
+    /// What the chips' firmware does per token (default: ruvsim's own core).
+    #[serde(default)]
+    pub firmware: FirmwareProfile,
 }
 
 /// `[moe]`: the feed-forward block of every layer becomes `experts` experts, each on its own chip
