@@ -569,3 +569,162 @@ fn weights_stay_cached(chip: &ChipContext, cache: &CacheConfig) -> bool {
         + (u64::from(s.vocab_size) + 1) * u64::from(s.dim) * F32_BYTES;
     all <= cache.bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibration::Variant;
+    use crate::memory::{place, Footprint, PsramMode};
+    use ruvsim_core::Span;
+
+    fn stories() -> ModelShape {
+        ModelShape::preset("stories260k").unwrap()
+    }
+
+    fn firmware() -> Llama2cFirmware {
+        Llama2cFirmware {
+            rope: RopeMode::Recompute,
+            exp: ExpMode::Libm,
+            scaling: ScalingMode::Divide,
+            sampling: SamplingMode::Argmax,
+            print_baud: None,
+            print_bytes_milli: default_print_bytes_milli(),
+            delay_ticks: 0,
+            tick_hz: 100,
+            optimization: Optimization::O2,
+        }
+    }
+
+    struct Board {
+        calibration: Calibration,
+        cpu: CpuSetup,
+        memory: MemorySetup,
+        placement: Placement,
+    }
+
+    /// One S3 with f32 weights and the KV cache in octal PSRAM.
+    fn board(cores: u32, kernel: KernelKind) -> Board {
+        let calibration = Calibration::builtin(Variant::Esp32S3);
+        let memory = MemorySetup {
+            psram_bytes: 8 << 20,
+            psram_mode: PsramMode::Octal,
+            ..MemorySetup::default()
+        };
+        let footprint = Footprint {
+            weights_bytes: 1 << 20,
+            kv_cache_bytes: 655_360,
+            activation_bytes: 16_384,
+        };
+        let placement = place(&footprint, &memory, &calibration).unwrap();
+        Board {
+            cpu: CpuSetup {
+                clock_mhz: 240,
+                cores_used: cores,
+                kernel,
+            },
+            calibration,
+            memory,
+            placement,
+        }
+    }
+
+    fn time(fw: &Llama2cFirmware, board: &Board, phase: Phase, pos: u32) -> PhaseTimes {
+        let shape = stories();
+        let context = ChipContext {
+            shape: &shape,
+            cpu: &board.cpu,
+            placement: &board.placement,
+            memory: &board.memory,
+            calibration: &board.calibration,
+        };
+        llama2c_time(fw, &phase, pos, &context).unwrap()
+    }
+
+    fn layers() -> Phase {
+        Phase::Layers(Span::new(0, 5))
+    }
+
+    #[test]
+    fn attention_grows_by_the_same_amount_with_every_position() {
+        let board = board(1, KernelKind::Optimized);
+        let at = |pos| time(&firmware(), &board, layers(), pos).attention.as_ps();
+        let step = at(1) - at(0);
+        assert!(step > 0);
+        // Linear in the attended positions, up to the rounding of one conversion.
+        assert!((at(101) - at(1)).abs_diff(100 * step) <= 100);
+        // The weights' share does not depend on the position.
+        let matmul = |pos| time(&firmware(), &board, layers(), pos).matmul;
+        assert_eq!(matmul(0), matmul(300));
+    }
+
+    #[test]
+    fn two_cores_halve_the_rows_and_pay_a_fork_join_per_matrix() {
+        let one = time(&firmware(), &board(1, KernelKind::Optimized), layers(), 10);
+        let two = time(&firmware(), &board(2, KernelKind::Optimized), layers(), 10);
+        assert_eq!(one.sync, Duration::ZERO);
+        // 7 matrices and one attention region per layer, 5 layers, 2,855 cycles each at 240 MHz.
+        let fork_join_ps = 2_855u64 * 1_000_000 / 240;
+        assert!(two.sync.as_ps().abs_diff(40 * fork_join_ps) <= 40);
+        assert!(two.matmul.as_ps() * 2 >= one.matmul.as_ps());
+        assert!(two.matmul.as_ps() * 2 <= one.matmul.as_ps() + one.matmul.as_ps() / 50);
+        // Both cores share the one SPI bus: memory does not speed up.
+        assert_eq!(one.memory, two.memory);
+    }
+
+    #[test]
+    fn size_optimised_builds_slow_only_the_c_loops() {
+        let board = board(1, KernelKind::Optimized);
+        let os = Llama2cFirmware {
+            optimization: Optimization::Os,
+            ..firmware()
+        };
+        let fast = time(&firmware(), &board, layers(), 10);
+        let slow = time(&os, &board, layers(), 10);
+        // esp-dsp's dot products are assembly: unchanged; the C element-wise loops slow down.
+        assert_eq!(fast.matmul, slow.matmul);
+        assert!(slow.activations > fast.activations);
+        let plain = self::board(1, KernelKind::PlainC);
+        let ratio = time(&os, &plain, layers(), 10).matmul.as_ps() as f64
+            / time(&firmware(), &plain, layers(), 10).matmul.as_ps() as f64;
+        let expected = plain.calibration.firmware.os_slowdown_ppm as f64 / 1e6;
+        assert!((ratio - expected).abs() < 0.01, "{ratio} vs {expected}");
+    }
+
+    #[test]
+    fn a_delay_wakes_on_the_tick_grid() {
+        let fw = Llama2cFirmware {
+            delay_ticks: 1,
+            tick_hz: 1_000,
+            ..firmware()
+        };
+        // 1 ms ticks: from 2.3 ms the next tick is at 3 ms.
+        assert_eq!(
+            fw.after_delay(Duration::from_us(2_300)).unwrap(),
+            Duration::from_us(3_000)
+        );
+        let none = firmware();
+        assert_eq!(
+            none.after_delay(Duration::from_us(2_300)).unwrap(),
+            Duration::from_us(2_300)
+        );
+    }
+
+    #[test]
+    fn tensor_shards_are_refused_with_the_key_to_change() {
+        let board = board(1, KernelKind::Optimized);
+        let shape = stories();
+        let context = ChipContext {
+            shape: &shape,
+            cpu: &board.cpu,
+            placement: &board.placement,
+            memory: &board.memory,
+            calibration: &board.calibration,
+        };
+        let phase = Phase::Attention {
+            layer: 0,
+            heads: Span::new(0, 4),
+        };
+        let err = llama2c_time(&firmware(), &phase, 0, &context).unwrap_err();
+        assert!(err.to_string().contains("profile = \"core\""), "{err}");
+    }
+}

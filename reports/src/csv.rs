@@ -1,4 +1,4 @@
-//! CSV writers: `summary.csv`, `tokens.csv`, `chips.csv`, `links.csv`.
+//! CSV writers: `summary.csv`, `tokens.csv`, `phases.csv`, `chips.csv`, `links.csv`.
 //!
 //! Column names are stable and carry their unit (`busy_us`, `sram_used_bytes`); every row that is
 //! a figure has a `tier` column. Times are exact decimal microseconds (six decimals, i.e. whole
@@ -28,6 +28,22 @@ pub const TOKEN_COLUMNS: &[&str] = &[
     "start_us",
     "end_us",
     "duration_us",
+    "tier",
+];
+
+/// Header of `phases.csv`.
+pub const PHASE_COLUMNS: &[&str] = &[
+    "request",
+    "index",
+    "pos",
+    "matmul_us",
+    "attention_us",
+    "norm_us",
+    "activations_us",
+    "memory_us",
+    "sync_us",
+    "overheads_us",
+    "total_us",
     "tier",
 ];
 
@@ -146,6 +162,26 @@ pub fn write_tokens<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()>
                 tier.to_string(),
             ],
         )?;
+    }
+    Ok(())
+}
+
+/// `phases.csv`: where every generated token's time went, phase by phase, summed over the chips
+/// its tasks ran on (the first token of a request carries its prompt's positions).
+pub fn write_phases<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
+    record(out, PHASE_COLUMNS)?;
+    let tier = result.tier.label();
+    for t in &result.tokens {
+        let mut fields = vec![
+            t.request.to_string(),
+            t.index.to_string(),
+            t.pos.to_string(),
+        ];
+        fields.extend(t.phases.named().iter().map(|(_, d)| micros(d.as_ps())));
+        let total = t.phases.named().iter().map(|(_, d)| d.as_ps()).sum();
+        fields.push(micros(total));
+        fields.push(tier.to_string());
+        record(out, &fields)?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! | file | what |
 //! |---|---|
 //! | `report.html` | one self-contained page: scenario, plan, cluster, charts, claims check ([`html`]) |
-//! | `summary.csv`, `tokens.csv`, `chips.csv`, `links.csv` | tables with unit-bearing column names ([`csv`], `CSV.md`) |
+//! | `summary.csv`, `tokens.csv`, `phases.csv`, `chips.csv`, `links.csv` | tables with unit-bearing column names ([`csv`], `CSV.md`) |
 //! | `result.json` | the whole [`RunResult`], pretty-printed |
 //! | `timeline.json` | compute and transfer spans in the Chrome trace-event format ([`timeline`]) |
 //!
@@ -45,10 +45,11 @@ use thiserror::Error;
 pub use summary::{summary_rows, SummaryRow, Unit};
 
 /// The files of a report folder, in the order [`write_run_report`] writes them.
-pub const REPORT_FILES: [&str; 7] = [
+pub const REPORT_FILES: [&str; 8] = [
     "report.html",
     "summary.csv",
     "tokens.csv",
+    "phases.csv",
     "chips.csv",
     "links.csv",
     "result.json",
@@ -180,10 +181,11 @@ pub fn write_run_report(result: &RunResult, dir: &Path) -> Result<Vec<PathBuf>, 
         })?,
         write_file(dir, REPORT_FILES[1], |out| csv::write_summary(result, out))?,
         write_file(dir, REPORT_FILES[2], |out| csv::write_tokens(result, out))?,
-        write_file(dir, REPORT_FILES[3], |out| csv::write_chips(result, out))?,
-        write_file(dir, REPORT_FILES[4], |out| csv::write_links(result, out))?,
-        write_file(dir, REPORT_FILES[5], |out| write_json(out, result))?,
-        write_file(dir, REPORT_FILES[6], |out| {
+        write_file(dir, REPORT_FILES[3], |out| csv::write_phases(result, out))?,
+        write_file(dir, REPORT_FILES[4], |out| csv::write_chips(result, out))?,
+        write_file(dir, REPORT_FILES[5], |out| csv::write_links(result, out))?,
+        write_file(dir, REPORT_FILES[6], |out| write_json(out, result))?,
+        write_file(dir, REPORT_FILES[7], |out| {
             timeline::write_chrome_trace(result, out)
         })?,
     ])

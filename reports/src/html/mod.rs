@@ -5,6 +5,7 @@
 
 mod context;
 mod performance;
+mod phases;
 mod setup;
 pub(crate) mod style;
 
@@ -139,6 +140,11 @@ pub fn render(result: &RunResult) -> String {
             body: performance::latency(result),
         },
         Section {
+            id: "phases",
+            title: "Where a token's time went",
+            body: phases::phases(result),
+        },
+        Section {
             id: "utilisation",
             title: "Utilisation",
             body: performance::utilisation(result),
@@ -215,7 +221,7 @@ pub fn render(result: &RunResult) -> String {
     let _ = write!(
         out,
         "</main>\n<footer>\n<p>Written by ruvsim from scenario <code>{}</code>, seed {}, {} \
-         fidelity. Beside this page: <code>summary.csv</code>, <code>tokens.csv</code>, \
+         fidelity. Beside this page: <code>summary.csv</code>, <code>tokens.csv</code>, <code>phases.csv</code>, \
          <code>chips.csv</code>, <code>links.csv</code> (every row), <code>result.json</code> \
          (the whole result) and <code>timeline.json</code> (open it in ui.perfetto.dev).</p>\n\
          </footer>\n</body>\n</html>\n",
