@@ -304,6 +304,22 @@ fn stories260k_on_s3_psram_matches_llama2c_and_is_bound_by_psram() {
 }
 
 #[test]
+fn the_llama2c_profile_times_functional_and_timing_runs_alike() {
+    let Some(functional) = run("stories260k-s3-psram.toml") else {
+        return;
+    };
+    let loaded = load_scenario("stories260k-s3-psram.toml");
+    let options = RunOptions {
+        model_dir: model_dir::locate().ok().flatten(),
+        fidelity: Some(Fidelity::Timing),
+        ..RunOptions::default()
+    };
+    let timing = simulate(&loaded, &options).unwrap();
+    let times = |r: &RunResult| -> Vec<_> { r.tokens.iter().map(|t| (t.end, t.phases)).collect() };
+    assert_eq!(times(&functional), times(&timing));
+}
+
+#[test]
 fn sdcard_streaming_reads_weights_from_the_card() {
     let Some(result) = run("sdcard-streaming.toml") else {
         return;
