@@ -16,16 +16,7 @@ use ruvsim_core::{
 
 fn stories_shape(precision: Precision) -> ModelConfig {
     ModelConfig {
-        shape: ModelShape {
-            dim: 64,
-            hidden_dim: 172,
-            n_layers: 5,
-            n_heads: 8,
-            n_kv_heads: 4,
-            vocab_size: 512,
-            seq_len: 512,
-            shared_classifier: true,
-        },
+        shape: ModelShape::preset("stories260k").expect("a preset"),
         precision,
         attention: AttentionPattern::Full,
     }

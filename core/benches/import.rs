@@ -25,16 +25,7 @@ Lily. We can help you.\" They looked everywhere and found the ball under a tree.
 /// A checkpoint with stories260K's shape and synthetic weights.
 fn stories_shaped_checkpoint() -> Checkpoint {
     let config = ModelConfig {
-        shape: ModelShape {
-            dim: 64,
-            hidden_dim: 172,
-            n_layers: 5,
-            n_heads: 8,
-            n_kv_heads: 4,
-            vocab_size: 512,
-            seq_len: 512,
-            shared_classifier: true,
-        },
+        shape: ModelShape::preset("stories260k").expect("a preset"),
         precision: Precision::F32,
         attention: AttentionPattern::Full,
     };

@@ -173,16 +173,7 @@ fn transmit_across_a_counter_wrap_measures_the_short_way() {
 #[test]
 fn header_lines_hold_every_field() {
     let config = ModelConfig {
-        shape: ModelShape {
-            dim: 64,
-            hidden_dim: 172,
-            n_layers: 5,
-            n_heads: 8,
-            n_kv_heads: 4,
-            vocab_size: 512,
-            seq_len: 512,
-            shared_classifier: true,
-        },
+        shape: ModelShape::preset("stories260k").expect("a preset"),
         precision: Precision::F32,
         attention: AttentionPattern::BigBird {
             global: 2,
