@@ -7,15 +7,41 @@ use ruvsim_engine::time::{Duration, Time};
 use crate::cluster::{FaultSetup, ScheduledFault};
 use crate::scenario::{FaultEvent, FaultSpec};
 
-/// A `[faults]` value in milliseconds as a duration; the error names `key`.
+/// The latest a fault may end, in milliseconds (about 115 days): simulated time is 64-bit
+/// picoseconds (about 213 days), and half of it is kept for the run to go on after a fault.
+pub const FAULT_HORIZON_MS: f64 = 1e10;
+
+/// A `[faults]` value in milliseconds as a duration, within the horizon; the error names `key`.
 fn ms(value: f64, key: &str) -> Result<Duration, String> {
+    if !(0.0..=FAULT_HORIZON_MS).contains(&value) {
+        return Err(format!(
+            "faults.{key} = {value}: valid 0..={FAULT_HORIZON_MS:.0} ms (faults must end within \
+             about 115 days of simulated time, which is 64-bit picoseconds)"
+        ));
+    }
     Duration::from_secs_f64(value / 1000.0).map_err(|e| format!("faults.{key} = {value}: {e}"))
+}
+
+/// Checks that `sum` (of the values named in `keys`) ends within the horizon.
+fn within_horizon(sum: f64, keys: &str) -> Result<(), String> {
+    if sum <= FAULT_HORIZON_MS {
+        Ok(())
+    } else {
+        Err(format!(
+            "faults.{keys} = {sum} ms together: valid 0..={FAULT_HORIZON_MS:.0} ms (faults must end \
+             within about 115 days of simulated time, which is 64-bit picoseconds)"
+        ))
+    }
 }
 
 /// Converts and checks a scenario's `[faults]` table for a cluster of `chips` chips.
 pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
     let period = ms(spec.heartbeat.period_ms, "heartbeat.period_ms")?;
     let timeout = ms(spec.heartbeat.timeout_ms, "heartbeat.timeout_ms")?;
+    within_horizon(
+        spec.heartbeat.timeout_ms + 2.0 * spec.heartbeat.period_ms,
+        "heartbeat.timeout_ms + 2 x heartbeat.period_ms",
+    )?;
     if period == Duration::ZERO || timeout < period {
         return Err(format!(
             "faults.heartbeat: period_ms must be positive and timeout_ms at least one period \
@@ -34,7 +60,11 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
             ))
         }
     };
-    let at = |t: f64| Ok::<Time, String>(Time::ZERO + ms(t, "events.at_ms")?);
+    let at = |t: f64| {
+        Time::ZERO
+            .checked_add(ms(t, "events.at_ms")?)
+            .ok_or_else(|| format!("faults.events.at_ms = {t}: beyond simulated time"))
+    };
     let events = spec
         .events
         .iter()
@@ -49,7 +79,10 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
                     at_ms,
                     for_ms,
                 } => ScheduledFault::Hang {
-                    chip: chip_in_range(chip, "chip")?,
+                    chip: {
+                        within_horizon(at_ms + for_ms, "events.at_ms + events.for_ms")?;
+                        chip_in_range(chip, "chip")?
+                    },
                     at: at(at_ms)?,
                     length: ms(for_ms, "events.for_ms")?,
                 },
@@ -59,7 +92,10 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
                     at_ms,
                     for_ms,
                 } => ScheduledFault::LinkDown {
-                    from: chip_in_range(from, "from")?,
+                    from: {
+                        within_horizon(at_ms + for_ms, "events.at_ms + events.for_ms")?;
+                        chip_in_range(from, "from")?
+                    },
                     to: chip_in_range(to, "to")?,
                     at: at(at_ms)?,
                     length: ms(for_ms, "events.for_ms")?,
@@ -68,9 +104,10 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
         })
         .collect::<Result<Vec<_>, String>>()?;
     let mtbf = match spec.mtbf_hours {
-        Some(hours) if hours.is_finite() && hours > 0.0 => {
-            Some(ms(hours * 3_600_000.0, "mtbf_hours")?)
-        }
+        Some(hours) if hours.is_finite() && hours > 0.0 => Some(
+            Duration::from_secs_f64(hours * 3_600.0)
+                .map_err(|e| format!("faults.mtbf_hours = {hours}: {e}"))?,
+        ),
         Some(hours) => {
             return Err(format!(
                 "faults.mtbf_hours = {hours} must be a positive number of hours"
@@ -81,6 +118,10 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
     if spec.max_attempts == 0 {
         return Err("faults.max_attempts must be at least 1".into());
     }
+    within_horizon(
+        spec.ack_timeout_ms * f64::from(spec.max_attempts),
+        "ack_timeout_ms x max_attempts",
+    )?;
     Ok(FaultSetup {
         period,
         timeout,
@@ -92,4 +133,43 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
         ack_timeout: ms(spec.ack_timeout_ms, "ack_timeout_ms")?,
         max_attempts: spec.max_attempts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(text: &str) -> FaultSpec {
+        toml::from_str(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn times_beyond_the_horizon_name_their_keys_and_the_valid_range() {
+        let cases = [
+            (
+                "events = [{ kind = \"hang\", chip = 0, at_ms = 9e9, for_ms = 9e9 }]",
+                "events.at_ms + events.for_ms",
+            ),
+            (
+                "events = [{ kind = \"crash\", chip = 0, at_ms = 2e10 }]",
+                "events.at_ms = 20000000000",
+            ),
+            (
+                "heartbeat = { period_ms = 10, timeout_ms = 1.8e10 }",
+                "heartbeat.timeout_ms",
+            ),
+            (
+                "message_loss = 0.5\nack_timeout_ms = 1e10\nmax_attempts = 3",
+                "ack_timeout_ms x max_attempts",
+            ),
+        ];
+        for (text, key) in cases {
+            let err = fault_setup(&spec(text), 4).unwrap_err();
+            assert!(err.contains(key), "{text}: {err}");
+            assert!(err.contains("valid 0..=10000000000 ms"), "{text}: {err}");
+        }
+        // A realistic mean time between failures is not bounded by the horizon: later crashes
+        // simply fall after the run.
+        assert!(fault_setup(&spec("mtbf_hours = 1000"), 4).is_ok());
+    }
 }
