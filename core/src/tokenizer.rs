@@ -48,6 +48,17 @@ pub enum TokenizerError {
         /// The value found.
         value: i32,
     },
+    /// `max_token_length` is longer than the whole file, so no piece can have that length.
+    #[error(
+        "tokenizer max_token_length {value} exceeds the file's {file_bytes} bytes (valid: at most \
+         the file's length)"
+    )]
+    MaxTokenLengthBeyondFile {
+        /// The value found.
+        value: u32,
+        /// Length of the file.
+        file_bytes: usize,
+    },
     /// The file ends inside a token's record.
     #[error("tokenizer file ({actual_bytes} bytes) ends inside token {token} of {vocab_size}")]
     Truncated {
@@ -200,6 +211,13 @@ impl Tokenizer {
                 vocab_size,
             });
         }
+        // The declared length sizes the merge buffer: a file cannot hold a longer piece.
+        if max_token_length as usize > bytes.len() {
+            return Err(TokenizerError::MaxTokenLengthBeyondFile {
+                value: max_token_length,
+                file_bytes: bytes.len(),
+            });
+        }
         Self::from_pieces(pieces, scores, max_token_length)
     }
 
@@ -299,40 +317,103 @@ impl Tokenizer {
     }
 
     /// The BPE merge loop of `run.c`: each pass merges the adjacent pair with the highest-scoring
-    /// merged piece (the leftmost on ties), until no pair merges. Instead of looking every pair
-    /// up again on each pass as `run.c` does, the merge candidate of each pair is kept and only
-    /// the two pairs touching a merge are looked up again; the passes choose exactly as `run.c`.
+    /// merged piece (the leftmost on ties), until no pair merges. Instead of scanning every pair
+    /// on each pass as `run.c` does (quadratic in the text), the candidate pairs wait in a heap
+    /// ordered by (score, leftmost position) over a linked list of the surviving tokens; a merge
+    /// looks up only the two pairs it touches, and stale heap entries are skipped when popped.
+    /// The merges happen in exactly `run.c`'s order: O(n log n) for n code points.
     fn merge_pairs(&self, tokens: &mut Vec<u32>) {
-        let mut buffer = Vec::with_capacity(2 * self.max_token_length as usize);
-        let mut candidates: Vec<Option<u32>> = tokens
-            .windows(2)
-            .map(|pair| self.merged(pair[0], pair[1], &mut buffer))
-            .collect();
-        loop {
-            let mut best_score = MERGE_SCORE_FLOOR;
-            let mut best: Option<(usize, u32)> = None;
-            for (index, candidate) in candidates.iter().enumerate() {
-                if let Some(id) = *candidate {
-                    let score = self.scores[id as usize];
-                    if score > best_score {
-                        best_score = score;
-                        best = Some((index, id));
-                    }
-                }
-            }
-            let Some((index, id)) = best else {
-                return;
-            };
-            tokens[index] = id;
-            tokens.remove(index + 1);
-            candidates.remove(index);
-            if index > 0 {
-                candidates[index - 1] = self.merged(tokens[index - 1], tokens[index], &mut buffer);
-            }
-            if index < candidates.len() {
-                candidates[index] = self.merged(tokens[index], tokens[index + 1], &mut buffer);
+        use core::cmp::Reverse;
+        use std::collections::BinaryHeap;
+
+        /// A candidate merge of the token at `left` with its successor, into `id`.
+        #[derive(PartialEq)]
+        struct Candidate {
+            score: f32,
+            left: usize,
+            id: u32,
+            /// The generations of the two tokens when the pair was looked up.
+            versions: (u32, u32),
+        }
+        impl Eq for Candidate {}
+        impl PartialOrd for Candidate {
+            fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+                Some(self.cmp(other))
             }
         }
+        impl Ord for Candidate {
+            /// Highest score first, then the leftmost position (the max-heap pops the greatest).
+            fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+                self.score
+                    .total_cmp(&other.score)
+                    .then(Reverse(self.left).cmp(&Reverse(other.left)))
+            }
+        }
+
+        let n = tokens.len();
+        if n < 2 {
+            return;
+        }
+        let mut next: Vec<usize> = (1..=n).collect();
+        let mut prev: Vec<usize> = (0..n).map(|i| i.wrapping_sub(1)).collect();
+        let mut alive = std::vec![true; n];
+        let mut version = std::vec![0u32; n];
+        let mut buffer = Vec::with_capacity(2 * self.max_token_length as usize);
+        let mut heap = BinaryHeap::new();
+        let candidate = |left: usize,
+                         right: usize,
+                         tokens: &[u32],
+                         version: &[u32],
+                         buffer: &mut Vec<u8>|
+         -> Option<Candidate> {
+            let id = self.merged(tokens[left], tokens[right], buffer)?;
+            let score = self.scores[id as usize];
+            (score > MERGE_SCORE_FLOOR).then_some(Candidate {
+                score,
+                left,
+                id,
+                versions: (version[left], version[right]),
+            })
+        };
+        for left in 0..n - 1 {
+            heap.extend(candidate(left, left + 1, tokens, &version, &mut buffer));
+        }
+        while let Some(c) = heap.pop() {
+            let right = next[c.left];
+            let stale = !alive[c.left]
+                || right >= n
+                || !alive[right]
+                || (version[c.left], version[right]) != c.versions;
+            if stale {
+                continue;
+            }
+            tokens[c.left] = c.id;
+            version[c.left] += 1;
+            alive[right] = false;
+            next[c.left] = next[right];
+            if next[right] < n {
+                prev[next[right]] = c.left;
+            }
+            let before = prev[c.left];
+            if before < n {
+                heap.extend(candidate(before, c.left, tokens, &version, &mut buffer));
+            }
+            if next[c.left] < n {
+                heap.extend(candidate(
+                    c.left,
+                    next[c.left],
+                    tokens,
+                    &version,
+                    &mut buffer,
+                ));
+            }
+        }
+        let mut index = 0;
+        tokens.retain(|_| {
+            let keep = alive[index];
+            index += 1;
+            keep
+        });
     }
 
     /// The id of the piece `left` followed by `right`, if the vocabulary has it (`buffer` is

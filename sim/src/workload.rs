@@ -251,12 +251,19 @@ pub fn build_requests(
     }
     let arrivals = arrival_times(spec, seed, replay_text)?;
     let mut prompt_rng = rng::stream(seed, Purpose::Workload, 0);
+    // A text prompt is the same for every request: encoded once.
+    let encoded = match &spec.prompt {
+        PromptSpec::Text { text } => Some(
+            tokenizer
+                .ok_or(WorkloadError::NoTokenizer)?
+                .encode(text, true, false),
+        ),
+        _ => None,
+    };
     let mut requests = Vec::with_capacity(spec.requests as usize);
     for id in 0..spec.requests {
         let prompt = match &spec.prompt {
-            PromptSpec::Text { text } => tokenizer
-                .ok_or(WorkloadError::NoTokenizer)?
-                .encode(text, true, false),
+            PromptSpec::Text { .. } => encoded.clone().unwrap_or_default(),
             PromptSpec::Tokens { tokens } => tokens.clone(),
             PromptSpec::Length { length } => {
                 if *length == 0 {
