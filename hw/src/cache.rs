@@ -13,6 +13,13 @@
 //! (`cache_line_bytes`); the fixed clocks follow from it: `fixed = data(ref) x (1 / efficiency - 1)`,
 //! and a line of `L` bytes takes `(data(L) + fixed) / f`. Only the fixed part is calibrated, so the
 //! line size the scenario chooses changes the fill time exactly as the bus protocol does.
+//!
+//! Overlap and prefetch rules: a fill stalls the core that missed (the cores are in order), so
+//! fill time adds to compute time; both cores share the one MSPI bus, so a second core does not
+//! shorten it; no hardware prefetch is modelled (the ESP32-S3's data-cache autoload exists, but
+//! whether ESP-IDF enables it by default was not established), so sequential reads pay every
+//! fill. Data that fits the cache and is reused before it is evicted is not filled again: whole
+//! weight sets smaller than the cache, and a layer's keys or values while they fit.
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
