@@ -224,7 +224,7 @@ pub fn build<'s>(
     })?;
 
     let faults = match &scenario.faults {
-        Some(spec) => Some(fault_setup(spec, topology.chips()).map_err(RunError::Invalid)?),
+        Some(spec) => Some(fault_setup(spec, &topology).map_err(RunError::Invalid)?),
         None => None,
     };
     // Expert weights are synthetic whatever the model source (the scenario format says so).

@@ -6,6 +6,7 @@ use ruvsim_engine::time::{Duration, Time};
 
 use crate::cluster::{FaultSetup, ScheduledFault};
 use crate::scenario::{FaultEvent, FaultSpec};
+use ruvsim_topologies::Topology;
 
 /// The latest a fault may end, in milliseconds (about 115 days): simulated time is 64-bit
 /// picoseconds (about 213 days), and half of it is kept for the run to go on after a fault.
@@ -34,8 +35,9 @@ fn within_horizon(sum: f64, keys: &str) -> Result<(), String> {
     }
 }
 
-/// Converts and checks a scenario's `[faults]` table for a cluster of `chips` chips.
-pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
+/// Converts and checks a scenario's `[faults]` table for a cluster wired as `topology`.
+pub fn fault_setup(spec: &FaultSpec, topology: &Topology) -> Result<FaultSetup, String> {
+    let chips = topology.chips();
     let period = ms(spec.heartbeat.period_ms, "heartbeat.period_ms")?;
     let timeout = ms(spec.heartbeat.timeout_ms, "heartbeat.timeout_ms")?;
     within_horizon(
@@ -94,7 +96,15 @@ pub fn fault_setup(spec: &FaultSpec, chips: u32) -> Result<FaultSetup, String> {
                 } => ScheduledFault::LinkDown {
                     from: {
                         within_horizon(at_ms + for_ms, "events.at_ms + events.for_ms")?;
-                        chip_in_range(from, "from")?
+                        let (a, b) = (chip_in_range(from, "from")?, chip_in_range(to, "to")?);
+                        if topology.link_id(a, b).is_err() {
+                            return Err(format!(
+                                "faults.events: link_down from = {a}, to = {b}: no link joins \
+                                 chips {a} and {b} in this {} (valid: two neighbours)",
+                                topology.kind()
+                            ));
+                        }
+                        a
                     },
                     to: chip_in_range(to, "to")?,
                     at: at(at_ms)?,
@@ -143,6 +153,22 @@ mod tests {
         toml::from_str(text).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Four chips in a chain.
+    fn chain() -> Topology {
+        let spec: ruvsim_topologies::TopologySpec =
+            toml::from_str("kind = \"chain\"\nchips = 4").unwrap();
+        spec.build_relative_to(std::path::Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn a_link_outage_needs_a_link() {
+        let far = "events = [{ kind = \"link_down\", from = 0, to = 2, at_ms = 5, for_ms = 5 }]";
+        let err = fault_setup(&spec(far), &chain()).unwrap_err();
+        assert!(err.contains("no link joins chips 0 and 2"), "{err}");
+        let near = "events = [{ kind = \"link_down\", from = 1, to = 2, at_ms = 5, for_ms = 5 }]";
+        assert!(fault_setup(&spec(near), &chain()).is_ok());
+    }
+
     #[test]
     fn times_beyond_the_horizon_name_their_keys_and_the_valid_range() {
         let cases = [
@@ -164,12 +190,12 @@ mod tests {
             ),
         ];
         for (text, key) in cases {
-            let err = fault_setup(&spec(text), 4).unwrap_err();
+            let err = fault_setup(&spec(text), &chain()).unwrap_err();
             assert!(err.contains(key), "{text}: {err}");
             assert!(err.contains("valid 0..=10000000000 ms"), "{text}: {err}");
         }
         // A realistic mean time between failures is not bounded by the horizon: later crashes
         // simply fall after the run.
-        assert!(fault_setup(&spec("mtbf_hours = 1000"), 4).is_ok());
+        assert!(fault_setup(&spec("mtbf_hours = 1000"), &chain()).is_ok());
     }
 }
