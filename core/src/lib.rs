@@ -60,6 +60,8 @@ pub use workspace::{BufferSizes, Buffers, Shard, Span, Workspace, FFN_GROUP};
 #[cfg(feature = "alloc")]
 pub mod generate;
 #[cfg(feature = "alloc")]
+pub mod golden;
+#[cfg(feature = "alloc")]
 pub use generate::{generate, GenerateError, Generation};
 #[cfg(feature = "alloc")]
 pub mod quantize;

@@ -53,12 +53,7 @@ pub fn logits_for(bytes: &[u8], tokens: &[u32]) -> Vec<Vector> {
     all
 }
 
-/// FNV-1a of bytes: a stable fingerprint of logits.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+pub use ruvsim_core::golden::fnv1a;
 
 /// Greedy generation: feeds `prompt`, then appends `steps` argmax tokens; returns the generated
 /// tokens only.
