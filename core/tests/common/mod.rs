@@ -53,7 +53,6 @@ pub fn logits_for(bytes: &[u8], tokens: &[u32]) -> Vec<Vector> {
     all
 }
 
-pub use ruvsim_core::golden::fnv1a;
 
 /// Greedy generation: feeds `prompt`, then appends `steps` argmax tokens; returns the generated
 /// tokens only.
