@@ -369,3 +369,29 @@ fn capture_refuses_what_it_cannot_open() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("cannot open serial port /nonexistent/ttyUSB9"));
 }
+
+#[test]
+fn verify_points_to_its_csv_files_only_when_it_writes_them() {
+    let scenario = "traces/synthetic/single-int8.toml";
+    let trace = "traces/synthetic/single-int8.trace";
+    let output = ruvsim(&["verify", scenario, "--trace", trace, "--tolerance", "1"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("Give --out DIR to write"));
+    let out = std::env::temp_dir().join(format!("ruvsim-verify-out-{}", std::process::id()));
+    let output = ruvsim(&[
+        "verify",
+        scenario,
+        "--trace",
+        trace,
+        "--tolerance",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("beside this report"));
+    for file in ["verify.md", "comparisons.csv", "phases.csv"] {
+        assert!(out.join(file).exists(), "{file} was not written");
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}

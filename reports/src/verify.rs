@@ -91,8 +91,9 @@ pub fn phases_csv(v: &Verification) -> String {
     out
 }
 
-/// `verify.md`.
-pub fn markdown(v: &Verification) -> String {
+/// `verify.md`; `files_beside` says whether the CSV files are written beside it, so the report
+/// points to them only when they exist.
+pub fn markdown(v: &Verification, files_beside: bool) -> String {
     let mut out = String::new();
     let verdict = if v.passed { "PASS" } else { "FAIL" };
     let _ = writeln!(
@@ -156,7 +157,14 @@ pub fn markdown(v: &Verification) -> String {
     }
     let _ = writeln!(
         out,
-        "\nEvery aligned phase is in `phases.csv`; the rows above are in `comparisons.csv`."
+        "\n{}",
+        if files_beside {
+            "Every aligned phase is in `phases.csv` beside this report; the rows above are in \
+             `comparisons.csv`."
+        } else {
+            "Give --out DIR to write every aligned phase (`phases.csv`) and the rows above \
+             (`comparisons.csv`)."
+        }
     );
     out
 }

@@ -64,7 +64,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot checksum the model of {}", loaded.file))?;
     check_matches(&trace, &loaded, &result, &checksums)?;
     let verification = verify(&trace, &result, args.tolerance);
-    let report = markdown(&verification);
+    let report = markdown(&verification, args.out.is_some());
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let files = [

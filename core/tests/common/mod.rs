@@ -53,7 +53,6 @@ pub fn logits_for(bytes: &[u8], tokens: &[u32]) -> Vec<Vector> {
     all
 }
 
-
 /// Greedy generation: feeds `prompt`, then appends `steps` argmax tokens; returns the generated
 /// tokens only.
 pub fn greedy(bytes: &[u8], prompt: &[u32], steps: usize) -> Vec<u32> {
