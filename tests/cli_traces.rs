@@ -395,3 +395,82 @@ fn verify_points_to_its_csv_files_only_when_it_writes_them() {
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// A validation folder with one fully specified case of a synthetic model, measured at
+/// `measured` tok/s.
+fn validation_dir(name: &str, measured: f64) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ruvsim-validate-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("one.scenario.toml"),
+        r#"[scenario]
+name = "one"
+seed = 1
+fidelity = "timing"
+[model]
+source = "synthetic"
+shape = "stories260k"
+precision = "f32"
+[cluster]
+variant = "esp32s3"
+topology = { kind = "chain", chips = 1 }
+link = { kind = "uart", baud = 115200 }
+cpu = { clock_mhz = 240, cores_used = 1, kernel = "optimized" }
+memory = { psram_bytes = 8388608, psram_mode = "octal" }
+[firmware]
+profile = "llama2c"
+[workload]
+arrivals = { kind = "closed_loop", concurrency = 1 }
+requests = 1
+prompt = { tokens = [1, 2, 3] }
+new_tokens = 20
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("one.toml"),
+        format!(
+            r#"[case]
+name = "one"
+setup = "a synthetic check"
+scenario = "one.scenario.toml"
+measured_tok_s = {measured}
+standing = "measured"
+fully_specified = true
+timer = "whole_run"
+how_timed = "tokens over the whole run"
+unknowns = []
+[case.source]
+repository = "none"
+commit = "none"
+file = "none"
+quote = "none"
+"#
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn validate_fails_only_when_a_fully_specified_case_is_outside_the_tolerance() {
+    let far = validation_dir("far", 1.0);
+    let output = ruvsim(&["validate", "--dir", far.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("outside the tolerance"));
+    assert!(text(&output.stdout).contains("| one |"));
+    // The same case measured at what the simulation gives passes.
+    let report = text(&output.stdout);
+    let simulated: f64 = report
+        .lines()
+        .find(|l| l.starts_with("| one |"))
+        .and_then(|l| l.split('|').nth(4))
+        .and_then(|cell| cell.trim().split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no simulated figure in {report}"));
+    let near = validation_dir("near", simulated);
+    let output = ruvsim(&["validate", "--dir", near.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    std::fs::remove_dir_all(far).unwrap();
+    std::fs::remove_dir_all(near).unwrap();
+}
