@@ -10,6 +10,7 @@
 //! back to back.
 
 mod faults;
+mod free;
 mod functional;
 mod graph;
 mod moe;
@@ -30,6 +31,7 @@ use thiserror::Error;
 
 use faults::Faults;
 pub use faults::{FaultSetup, ScheduledFault};
+use free::FreeStreams;
 pub use functional::ExpertModels;
 pub use functional::Functional;
 use graph::TokenGraph;
@@ -223,6 +225,8 @@ pub struct Cluster<'a, 'm> {
     next_request: u32,
     /// Every stream of every replica.
     streams: Vec<Stream>,
+    /// Which streams are free, ordered for dispatch.
+    free: FreeStreams,
     /// Per stream and chip role: the stream's last task there, which its next one follows.
     order: Vec<Option<TaskRef>>,
     /// Per ESP-NOW link: its packet-loss stream.
@@ -298,14 +302,10 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 ..Stream::default()
             })
             .collect();
-        let faults = setup.faults.clone().map(|fault_setup| {
-            Faults::new(
-                fault_setup,
-                plan.working_chips(),
-                plan.spares,
-                plan.replicas,
-            )
-        });
+        let faults = setup
+            .faults
+            .clone()
+            .map(|fault_setup| Faults::new(fault_setup, plan.working_chips(), plan.spares));
         let moe = MoeState::new(
             setup.moe,
             functional.is_some(),
@@ -325,6 +325,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             pending: VecDeque::new(),
             next_request: 0,
             streams,
+            free: FreeStreams::new(plan.replicas, plan.streams_per_replica),
             order: vec![
                 None;
                 (stream_count * (plan.chips_per_replica() + 1 + plan.experts())) as usize

@@ -33,7 +33,7 @@ impl Cluster<'_, '_> {
     ) -> Result<(), SimError> {
         self.fail_unservable(now)?;
         while let Some(&id) = self.pending.front() {
-            let Some(stream) = self.free_stream() else {
+            let Some(stream) = self.free.choose() else {
                 break;
             };
             self.pending.pop_front();
@@ -42,27 +42,10 @@ impl Cluster<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn free_stream(&self) -> Option<u32> {
-        let per = self.setup.plan.streams_per_replica as usize;
-        self.streams
-            .chunks(per)
-            .enumerate()
-            .map(|(replica, streams)| {
-                let free = if self.replica_alive(replica) {
-                    streams.iter().filter(|s| s.request.is_none()).count()
-                } else {
-                    0
-                };
-                (free, std::cmp::Reverse(replica))
-            })
-            .filter(|&(free, _)| free > 0)
-            .max()
-            .and_then(|(_, std::cmp::Reverse(replica))| {
-                let base = replica * per;
-                (base..base + per)
-                    .find(|&s| self.streams[s].request.is_none())
-                    .map(|s| s as u32)
-            })
+    /// Frees `stream` for the next request.
+    pub(super) fn release_stream(&mut self, stream: u32) {
+        self.streams[stream as usize].request = None;
+        self.free.set_busy(stream, false);
     }
 
     /// Starts request `id` on `stream`: its whole prompt enters the pipeline.
@@ -86,6 +69,7 @@ impl Cluster<'_, '_> {
                 .map(|_| rng::stream(self.setup.seed, Purpose::Speculation, u64::from(id))),
             ..Stream::default()
         };
+        self.free.set_busy(stream, true);
         self.records[id as usize] = Some(RequestRecord {
             id,
             arrival: request.arrival.unwrap_or(now),
@@ -262,7 +246,7 @@ impl Cluster<'_, '_> {
         if generated >= wanted {
             // The stream is free for the next request; the request ends when its last token
             // reaches the user.
-            self.streams[stream as usize].request = None;
+            self.release_stream(stream);
             self.dispatch(engine, now)?;
             return Ok(true);
         }
@@ -305,7 +289,7 @@ impl Cluster<'_, '_> {
         now: Time,
         outcome: Outcome,
     ) -> Result<(), SimError> {
-        self.streams[stream as usize].request = None;
+        self.release_stream(stream);
         self.end_request(engine, id, now, outcome)
     }
 
