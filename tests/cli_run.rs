@@ -169,6 +169,44 @@ fn json_prints_only_a_valid_summary_document() {
 }
 
 #[test]
+fn records_summary_writes_the_page_summary_and_a_slim_result_only() {
+    let dir = scratch_dir("records_summary");
+    let scenario = library("pipeline5.toml");
+    let printed = ok(ruvsim(&[
+        "run",
+        text(&scenario),
+        "--out",
+        text(&dir),
+        "--records",
+        "summary",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&printed).expect("stdout is one JSON value");
+    assert_eq!(json["files"].as_array().map(Vec::len), Some(3));
+    for file in ["report.html", "summary.csv", "result.json"] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    for file in ["tokens.csv", "chips.csv", "links.csv", "timeline.json"] {
+        assert!(!dir.join(file).exists(), "{file} written in summary mode");
+    }
+    let result: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["tokens"].as_array().map(Vec::len), Some(0));
+    assert!(result["summary"]["tokens_generated"]
+        .as_u64()
+        .is_some_and(|t| t > 0));
+}
+
+#[test]
+fn unknown_records_volume_names_the_valid_ones() {
+    let scenario = library("pipeline5.toml");
+    let out = ruvsim(&["run", text(&scenario), "--records", "some"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("all") && err.contains("summary"), "{err}");
+}
+
+#[test]
 fn misspelt_key_names_file_line_column_and_the_nearest_key() {
     let dir = scratch_dir("misspelt");
     let bad = edited_scenario(&dir, "bad.toml", "pipeline5.toml", |s| {

@@ -22,7 +22,7 @@ use crate::scenario::{
 use crate::workload::{build_requests, Arrivals, Request};
 
 /// Most timeline spans a run records unless told otherwise.
-const DEFAULT_TIMELINE_LIMIT: usize = 200_000;
+pub const DEFAULT_TIMELINE_LIMIT: usize = 200_000;
 
 /// A run ready to execute: the scenario's settings resolved against the command line, the model
 /// prepared, the cluster wired and planned, the requests drawn. The cluster process borrows from

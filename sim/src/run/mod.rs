@@ -28,7 +28,7 @@ use ruvsim_hw::calibration::CalibrationError;
 use ruvsim_hw::energy::EnergyError;
 use ruvsim_hw::link::LinkError;
 
-pub use build::{build, calibration_for, cpu_setup, BuiltRun};
+pub use build::{build, calibration_for, cpu_setup, BuiltRun, DEFAULT_TIMELINE_LIMIT};
 
 /// Options a command line adds to a scenario.
 #[derive(Clone, Debug, Default)]
