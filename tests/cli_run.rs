@@ -207,6 +207,21 @@ fn unknown_records_volume_names_the_valid_ones() {
 }
 
 #[test]
+fn a_run_larger_than_the_machine_is_refused_with_the_estimate_and_what_fits() {
+    let dir = scratch_dir("too_large");
+    let huge = edited_scenario(&dir, "huge.toml", "pipeline5.toml", |s| {
+        s.replacen("chips = 5 }", "chips = 4000000000 }", 1)
+            .replacen("pipeline = 5 ", "pipeline = 1 ", 1)
+    });
+    let out = ruvsim(&["run", text(&huge), "--out", text(&dir.join("out"))]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("estimated") && err.contains("GiB"), "{err}");
+    assert!(err.contains("chips fit"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
 fn misspelt_key_names_file_line_column_and_the_nearest_key() {
     let dir = scratch_dir("misspelt");
     let bad = edited_scenario(&dir, "bad.toml", "pipeline5.toml", |s| {

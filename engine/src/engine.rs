@@ -145,6 +145,16 @@ pub struct Engine<T, M> {
 }
 
 impl<T, M> Engine<T, M> {
+    /// Bytes one pending task occupies in the engine's slot table, so a run's memory can be
+    /// estimated before it is built.
+    pub const TASK_BYTES: usize = std::mem::size_of::<Slot<T>>();
+
+    /// Bytes the engine keeps per resource (wait list ends, the running slot, busy time, the
+    /// blocked flag).
+    pub const RESOURCE_BYTES: usize = 3 * std::mem::size_of::<u32>()
+        + std::mem::size_of::<ResourceUse>()
+        + std::mem::size_of::<bool>();
+
     /// An engine with `resources` resources, all idle, at time zero.
     pub fn new(resources: u32) -> Self {
         let n = resources as usize;

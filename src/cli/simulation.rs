@@ -52,9 +52,19 @@ impl ScenarioOverrides {
             fidelity: self.fidelity,
             model_dir: model_dir(self.model_dir.as_deref()),
             calibration_file: self.calibration.clone(),
+            memory_limit: available_memory(),
             ..RunOptions::default()
         }
     }
+}
+
+/// Memory this machine can give a run: `MemAvailable` from `/proc/meminfo` (free memory plus
+/// reclaimable caches), or `None` where that file does not exist, which leaves runs unguarded.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// The model directory: `--model-dir` if given, else `RUVSIM_MODEL_DIR` when set and not empty.

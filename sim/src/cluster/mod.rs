@@ -139,6 +139,15 @@ pub enum Timer {
     Detect(u32, Time),
 }
 
+/// Bytes the cluster keeps per stream: its state and its dispatch entries.
+pub const STREAM_BYTES: usize = std::mem::size_of::<Stream>() + std::mem::size_of::<bool>();
+
+/// Bytes the cluster keeps per request: the request, its record, failure cause and end flag.
+pub const REQUEST_BYTES: usize = std::mem::size_of::<Request>()
+    + std::mem::size_of::<Option<RequestRecord>>()
+    + std::mem::size_of::<Option<String>>()
+    + std::mem::size_of::<bool>();
+
 /// Per-stream state.
 #[derive(Clone, Debug, Default)]
 struct Stream {

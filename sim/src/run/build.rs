@@ -94,6 +94,9 @@ pub fn build<'s>(
     options: &RunOptions,
 ) -> Result<BuiltRun<'s>, RunError> {
     let scenario = &loaded.scenario;
+    if let Some(limit) = options.memory_limit {
+        super::size::check(scenario, limit)?;
+    }
     let seed = options.seed.unwrap_or(scenario.scenario.seed);
     let fidelity = options.fidelity.unwrap_or(scenario.scenario.fidelity);
     let functional = fidelity == Fidelity::Functional;

@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod faults;
+pub mod size;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -43,6 +44,9 @@ pub struct RunOptions {
     pub calibration_file: Option<PathBuf>,
     /// Most timeline spans to record (default 200,000).
     pub timeline_limit: Option<usize>,
+    /// Most bytes the run may use: a scenario whose estimate ([`size::estimate`]) exceeds it is
+    /// refused before anything is allocated. `None`: no limit.
+    pub memory_limit: Option<u64>,
     /// A counter the run adds every generated token to, for a progress indicator on another
     /// thread (write-only: the simulation never reads it, so it cannot affect results).
     pub progress: Option<Arc<AtomicU64>>,
@@ -78,6 +82,24 @@ pub enum RunError {
     /// A setting is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// The run would not fit in memory.
+    #[error(
+        "the run needs an estimated {} for {chips} chips, more than the {} this machine can give \
+         it; at most about {largest} chips fit with the same workload per chip (see \
+         sim/src/run/size.rs for what the estimate counts)",
+        gib(*estimate),
+        gib(*limit)
+    )]
+    TooLarge {
+        /// Chips in the scenario.
+        chips: u64,
+        /// Estimated bytes.
+        estimate: u64,
+        /// Bytes available.
+        limit: u64,
+        /// The largest chip count that fits.
+        largest: u64,
+    },
     /// A file named by the scenario could not be read.
     #[error("cannot read {file}: {reason}")]
     Read {
@@ -86,6 +108,11 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+}
+
+/// `bytes` in GiB with one decimal, for messages.
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
 }
 
 /// Runs a scenario: builds it, executes it, summarises it.
