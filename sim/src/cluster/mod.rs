@@ -20,7 +20,6 @@ mod requests;
 mod speculative;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -43,6 +42,7 @@ use speculative::{Round, SpeculativeState};
 
 use crate::kernel::Kernel;
 use crate::plan::Plan;
+use crate::progress::Progress;
 use crate::result::records::{Outcome, RequestRecord, TimelineSpan, TokenRecord};
 use crate::result::stats::{FaultStats, MoeStats, SpeculationStats};
 use crate::workload::Request;
@@ -198,7 +198,7 @@ pub struct ClusterSetup<'a> {
     /// Record at most this many timeline spans.
     pub timeline_limit: usize,
     /// Counts generated tokens for a progress indicator (never read by the simulation).
-    pub progress: Option<Arc<AtomicU64>>,
+    pub progress: Option<Arc<Progress>>,
     /// Speculative decoding, when the plan has a draft chip per replica.
     pub speculation: Option<Speculation>,
     /// Faults and fail-over.

@@ -2,8 +2,6 @@
 //! token is recorded and delivered (to the gateway, when there is one), and the request ends
 //! completed or failed with its cause; in a closed loop its client then sends the next one.
 
-use std::sync::atomic::Ordering;
-
 use rand_chacha::rand_core::Rng;
 
 use super::{
@@ -226,7 +224,7 @@ impl Cluster<'_, '_> {
             });
             let record_index = (self.tokens.len() - 1) as u32;
             if let Some(progress) = &self.setup.progress {
-                progress.fetch_add(1, Ordering::Relaxed);
+                progress.token();
             }
             match self.setup.gateway {
                 Some(gateway) if gateway != last_leader => {

@@ -1,7 +1,6 @@
 //! Building a run: everything the cluster process needs before its first event, checked and
 //! owned in one [`BuiltRun`] (the model, the calibration, the wiring, the requests, the plan).
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use ruvsim_core::{synthetic_model, Model, SamplerConfig};
@@ -16,6 +15,7 @@ use super::{RunError, RunOptions};
 use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, MoeSetup, Speculation};
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, MoeRequest, Plan, PlanRequest};
+use crate::progress::{self, Progress, RunPhase};
 use crate::scenario::{
     ClusterSpec, Fidelity, LoadedScenario, MoeSpec, RouterSpec, Scenario, SpeculativeSpec,
 };
@@ -65,7 +65,7 @@ pub struct BuiltRun<'s> {
     /// Most timeline spans to record.
     pub timeline_limit: usize,
     /// The progress counter, when a caller watches one.
-    pub progress: Option<Arc<AtomicU64>>,
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// The models a functional run executes, parsed zero-copy from a [`BuiltRun`]'s bytes.
@@ -94,6 +94,8 @@ pub fn build<'s>(
     options: &RunOptions,
 ) -> Result<BuiltRun<'s>, RunError> {
     let scenario = &loaded.scenario;
+    let progress = options.progress.as_deref();
+    progress::enter(progress, RunPhase::Model);
     if let Some(limit) = options.memory_limit {
         super::size::check(scenario, limit)?;
     }
@@ -112,6 +114,7 @@ pub fn build<'s>(
     let calibration = calibration_for(loaded, options)?;
     let cluster_spec = &scenario.cluster;
     let cpu = cpu_setup(cluster_spec, &calibration);
+    progress::enter(progress, RunPhase::Wiring);
     let topology = cluster_spec.topology.build_relative_to(&loaded.dir)?;
     let kind = cluster_spec.link.kind();
     topology.check_ports(cluster_spec.variant.port_budget(kind))?;
@@ -126,6 +129,7 @@ pub fn build<'s>(
         }
     }
 
+    progress::enter(progress, RunPhase::Requests);
     let workload = &scenario.workload;
     let replay_text = match &workload.arrivals {
         Arrivals::Replay { file } => {

@@ -12,7 +12,6 @@ pub mod size;
 pub mod summary;
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -20,6 +19,7 @@ use thiserror::Error;
 use crate::cluster::{Cluster, ClusterOutput, SimError};
 use crate::model_source::ModelError;
 use crate::plan::PlanError;
+use crate::progress::{self, Progress, RunPhase};
 use crate::result::RunResult;
 use crate::scenario::{Fidelity, LoadedScenario};
 use crate::workload::WorkloadError;
@@ -47,9 +47,9 @@ pub struct RunOptions {
     /// Most bytes the run may use: a scenario whose estimate ([`size::estimate`]) exceeds it is
     /// refused before anything is allocated. `None`: no limit.
     pub memory_limit: Option<u64>,
-    /// A counter the run adds every generated token to, for a progress indicator on another
-    /// thread (write-only: the simulation never reads it, so it cannot affect results).
-    pub progress: Option<Arc<AtomicU64>>,
+    /// The run's phase and generated tokens, for a progress indicator on another thread
+    /// (write-only: the simulation never reads it, so it cannot affect results).
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// Why a run failed.
@@ -119,6 +119,7 @@ fn gib(bytes: u64) -> String {
 pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResult, RunError> {
     let mut run = build(loaded, options)?;
     let executed = execute(&mut run)?;
+    progress::enter(run.progress.as_deref(), RunPhase::Summarising);
     summary::summarise_run(run, executed)
 }
 
@@ -136,6 +137,7 @@ pub struct Executed {
 
 /// Runs the cluster process of a built run on the event engine until no event is left.
 pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
+    progress::enter(run.progress.as_deref(), RunPhase::Cluster);
     let requests = std::mem::take(&mut run.requests);
     let models = run.models()?;
     let mut cluster = Cluster::new(
@@ -147,6 +149,7 @@ pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
     )?;
     let mut engine = Engine::new(cluster.resources());
     cluster.prime(&mut engine)?;
+    progress::enter(run.progress.as_deref(), RunPhase::Simulating);
     engine.run(&mut cluster, Time::MAX)?;
     Ok(Executed {
         events: engine.events(),
