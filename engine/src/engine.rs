@@ -172,6 +172,14 @@ impl<T, M> Engine<T, M> {
         }
     }
 
+    /// Makes room for `tasks` pending tasks at once, so that a run whose size is known ahead
+    /// grows its slot table once instead of doubling it (each doubling briefly holds the old and
+    /// the new table). Pages of the room that are never used are never touched.
+    pub fn reserve_tasks(&mut self, tasks: usize) {
+        self.slots.reserve(tasks.saturating_sub(self.slots.len()));
+        self.free.reserve(tasks.saturating_sub(self.free.len()));
+    }
+
     /// The current simulated time (the time of the last event).
     pub fn now(&self) -> Time {
         self.queue.now()

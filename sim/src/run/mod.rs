@@ -148,6 +148,8 @@ pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
         requests,
     )?;
     let mut engine = Engine::new(cluster.resources());
+    let pending = size::pending_tasks(&run.loaded.scenario);
+    engine.reserve_tasks(usize::try_from(pending).unwrap_or(usize::MAX));
     cluster.prime(&mut engine)?;
     progress::enter(run.progress.as_deref(), RunPhase::Simulating);
     engine.run(&mut cluster, Time::MAX)?;

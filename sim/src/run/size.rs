@@ -11,7 +11,8 @@
 //!   record per generated token;
 //! - per stream: its state, and the task graphs of a whole prompt in flight (every prompt token
 //!   is scheduled at admission: a compute task and a hop per chip of the replica, plus the
-//!   gateway's hops), each task a slot of the engine's table, doubled for the table's growth.
+//!   gateway's hops), each task a slot of the engine's table (reserved at this size, so the
+//!   table is not doubled as it grows).
 
 use ruvsim_core::OpCounts;
 use ruvsim_engine::engine::Engine;
@@ -56,26 +57,66 @@ impl SizeEstimate {
     }
 }
 
+/// The workload's sizes that the estimate needs.
+struct Load {
+    /// Requests in the run.
+    requests: u64,
+    /// Longest prompt, in tokens.
+    prompt: u64,
+    /// Streams that can hold a request at once.
+    streams: u64,
+    /// Tasks one token's graph creates: a compute task and a hop per chip of the replica, plus
+    /// the gateway's hops.
+    tasks_per_token: u64,
+}
+
+impl Load {
+    fn of(scenario: &Scenario) -> Load {
+        let workload = &scenario.workload;
+        let requests = u64::from(workload.requests);
+        let prompt = match &workload.prompt {
+            PromptSpec::Length { length } => u64::from(*length),
+            PromptSpec::Tokens { tokens } => tokens.len() as u64,
+            // At most one token per byte of text, plus the BOS token.
+            PromptSpec::Text { text } => text.len() as u64 + 1,
+        };
+        let prompt = match workload.arrivals {
+            Arrivals::Replay { .. } => REPLAY_PROMPT_TOKENS,
+            _ => prompt,
+        };
+        let streams = match workload.arrivals {
+            Arrivals::ClosedLoop { concurrency } => u64::from(concurrency).min(requests),
+            _ => requests,
+        };
+        let parallelism = &scenario.parallelism;
+        let chips_per_replica = u64::from(parallelism.pipeline) * u64::from(parallelism.tensor);
+        Load {
+            requests,
+            prompt,
+            streams,
+            tasks_per_token: 2 * chips_per_replica + 2,
+        }
+    }
+
+    /// Tasks pending at once when every stream has a whole prompt in flight.
+    fn pending_tasks(&self) -> u64 {
+        self.streams
+            .saturating_mul(self.prompt)
+            .saturating_mul(self.tasks_per_token)
+    }
+}
+
+/// Tasks pending at once when every stream of `scenario` has a whole prompt in flight: the
+/// engine's slot table is reserved for this many.
+pub fn pending_tasks(scenario: &Scenario) -> u64 {
+    Load::of(scenario).pending_tasks()
+}
+
 /// Estimates the memory of `scenario`'s run from its sizes alone.
 pub fn estimate(scenario: &Scenario) -> Result<SizeEstimate, RunError> {
     let chips = u64::from(scenario.cluster.topology.chips()?);
-    let workload = &scenario.workload;
-    let requests = u64::from(workload.requests);
-    let prompt = match &workload.prompt {
-        PromptSpec::Length { length } => u64::from(*length),
-        PromptSpec::Tokens { tokens } => tokens.len() as u64,
-        // At most one token per byte of text, plus the BOS token.
-        PromptSpec::Text { text } => text.len() as u64 + 1,
-    };
-    let prompt = match workload.arrivals {
-        Arrivals::Replay { .. } => REPLAY_PROMPT_TOKENS,
-        _ => prompt,
-    };
-    let new_tokens = u64::from(workload.new_tokens);
-    let streams = match workload.arrivals {
-        Arrivals::ClosedLoop { concurrency } => u64::from(concurrency).min(requests),
-        _ => requests,
-    };
+    let load = Load::of(scenario);
+    let new_tokens = u64::from(scenario.workload.new_tokens);
     let parallelism = &scenario.parallelism;
     let chips_per_replica = u64::from(parallelism.pipeline) * u64::from(parallelism.tensor);
     let task = Engine::<Work, Timer>::TASK_BYTES as u64;
@@ -87,16 +128,14 @@ pub fn estimate(scenario: &Scenario) -> Result<SizeEstimate, RunError> {
         + std::mem::size_of::<ChipEnergy>() as u64
         + TOPOLOGY_BYTES_PER_CHIP;
     let per_request = REQUEST_BYTES as u64
-        + 4 * (prompt + new_tokens)
+        + 4 * (load.prompt + new_tokens)
         + new_tokens * std::mem::size_of::<TokenRecord>() as u64;
-    let tasks_per_token = 2 * chips_per_replica + 2;
-    let per_stream = STREAM_BYTES as u64
-        + 12 * (chips_per_replica + 1) // the stream's last task per chip role
-        + 2 * task * prompt * tasks_per_token;
+    let per_stream = STREAM_BYTES as u64 + 12 * (chips_per_replica + 1); // last task per role
     let bytes = chips
         .saturating_mul(per_chip)
-        .saturating_add(requests.saturating_mul(per_request))
-        .saturating_add(streams.saturating_mul(per_stream));
+        .saturating_add(load.requests.saturating_mul(per_request))
+        .saturating_add(load.streams.saturating_mul(per_stream))
+        .saturating_add(load.pending_tasks().saturating_mul(task));
     Ok(SizeEstimate { chips, bytes })
 }
 
