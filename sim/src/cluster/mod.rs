@@ -12,6 +12,7 @@
 mod faults;
 mod free;
 mod functional;
+mod gateway;
 mod graph;
 mod moe;
 mod pricing;
@@ -33,6 +34,7 @@ pub use faults::{FaultSetup, ScheduledFault};
 use free::FreeStreams;
 pub use functional::ExpertModels;
 pub use functional::Functional;
+pub use gateway::Gateway;
 use graph::TokenGraph;
 pub use moe::MoeSetup;
 use moe::MoeState;
@@ -191,10 +193,10 @@ pub struct ClusterSetup<'a> {
     pub seed: u64,
     /// Closed-loop concurrency, or `None` for open-loop arrivals.
     pub concurrency: Option<u32>,
-    /// The chip a host is attached to: prompts travel from it to their replica's first stage, and
-    /// every generated token travels back to it. `None`: requests appear at the first stage and
-    /// tokens count when chosen.
-    pub gateway: Option<u32>,
+    /// Where the hosts are: prompts travel from a replica's host chip to its first stage, and
+    /// every generated token travels back to it. [`Gateway::None`]: requests appear at the first
+    /// stage and tokens count when chosen.
+    pub gateway: Gateway,
     /// Record at most this many timeline spans.
     pub timeline_limit: usize,
     /// Counts generated tokens for a progress indicator (never read by the simulation).

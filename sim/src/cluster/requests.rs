@@ -87,10 +87,10 @@ impl Cluster<'_, '_> {
         if let Some(draft) = self.speculative.draft.as_mut() {
             draft.start_request(stream, self.setup.sampler, 0);
         }
-        let uploaded = match self.setup.gateway {
+        let first = self.leader(replica, 0);
+        let uploaded = match self.setup.gateway.for_chip(first) {
             Some(gateway) => {
                 let bytes = TOKEN_BYTES * request.prompt.len() as u32;
-                let first = self.leader(replica, 0);
                 self.send_marked(engine, stream, gateway, first, bytes, &[], None)?
             }
             None => Vec::new(),
@@ -101,7 +101,6 @@ impl Cluster<'_, '_> {
         }
         if let Some(draft_chip) = self.setup.plan.draft_chip(replica) {
             // The draft takes the prompt into its own context, next to the target's prefill.
-            let first = self.leader(replica, 0);
             let bytes = TOKEN_BYTES * request.prompt.len() as u32;
             let mut after =
                 self.send_marked(engine, stream, first, draft_chip, bytes, &uploaded, None)?;
@@ -213,6 +212,7 @@ impl Cluster<'_, '_> {
             .tokens
             .extend(chosen.iter().take(count as usize).copied());
         let last_leader = self.leader(replica, plan.pipeline - 1);
+        let first_leader = self.leader(replica, 0);
         for i in 0..count {
             self.tokens.push(TokenRecord {
                 request: id,
@@ -226,7 +226,7 @@ impl Cluster<'_, '_> {
             if let Some(progress) = &self.setup.progress {
                 progress.token();
             }
-            match self.setup.gateway {
+            match self.setup.gateway.for_chip(first_leader) {
                 Some(gateway) if gateway != last_leader => {
                     self.send_marked(
                         engine,

@@ -12,7 +12,7 @@ use ruvsim_topologies::{LinkKind, Topology};
 
 use super::faults::fault_setup;
 use super::{RunError, RunOptions};
-use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, MoeSetup, Speculation};
+use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, Gateway, MoeSetup, Speculation};
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, MoeRequest, Plan, PlanRequest};
 use crate::progress::{self, Progress, RunPhase};
@@ -62,6 +62,8 @@ pub struct BuiltRun<'s> {
     pub faults: Option<FaultSetup>,
     /// The experts' synthetic model files, in functional fidelity.
     pub expert_bytes: Vec<Vec<u8>>,
+    /// Where the hosts are attached.
+    pub gateway: Gateway,
     /// Most timeline spans to record.
     pub timeline_limit: usize,
     /// The progress counter, when a caller watches one.
@@ -119,15 +121,7 @@ pub fn build<'s>(
     let kind = cluster_spec.link.kind();
     topology.check_ports(cluster_spec.variant.port_budget(kind))?;
     let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
-    if let Some(gateway) = cluster_spec.gateway {
-        if gateway >= topology.chips() {
-            return Err(RunError::Invalid(format!(
-                "cluster.gateway = {gateway} is not a chip of this {}-chip topology (valid: 0..={})",
-                topology.chips(),
-                topology.chips() - 1
-            )));
-        }
-    }
+    let gateway = gateway_setup(cluster_spec, &topology)?;
 
     progress::enter(progress, RunPhase::Requests);
     let workload = &scenario.workload;
@@ -227,9 +221,40 @@ pub fn build<'s>(
         moe,
         faults,
         expert_bytes,
+        gateway,
         timeline_limit: options.timeline_limit.unwrap_or(DEFAULT_TIMELINE_LIMIT),
         progress: options.progress.clone(),
     })
+}
+
+/// The hosts of `cluster`: one chip (`gateway`, checked against the topology), one per group
+/// (`gateway_per_group`, which needs a hierarchical topology), or none.
+fn gateway_setup(cluster: &ClusterSpec, topology: &Topology) -> Result<Gateway, RunError> {
+    match (cluster.gateway, cluster.gateway_per_group) {
+        (Some(_), true) => Err(RunError::Invalid(
+            "cluster.gateway and cluster.gateway_per_group = true name two different host \
+             attachments; give one of them"
+                .into(),
+        )),
+        (Some(gateway), false) if gateway >= topology.chips() => Err(RunError::Invalid(format!(
+            "cluster.gateway = {gateway} is not a chip of this {}-chip topology (valid: 0..={})",
+            topology.chips(),
+            topology.chips() - 1
+        ))),
+        (Some(gateway), false) => Ok(Gateway::Chip(gateway)),
+        (None, true) => match topology.as_hierarchical() {
+            Some(hierarchical) => Ok(Gateway::PerGroup {
+                group_chips: hierarchical.group_chips(),
+                offset: hierarchical.gateway_of(0),
+            }),
+            None => Err(RunError::Invalid(format!(
+                "cluster.gateway_per_group = true needs groups, but the topology is a {} \
+                 (valid: kind = \"hierarchical\"; or give one chip with cluster.gateway)",
+                topology.kind()
+            ))),
+        },
+        (None, false) => Ok(Gateway::None),
+    }
 }
 
 impl BuiltRun<'_> {
@@ -256,7 +281,7 @@ impl BuiltRun<'_> {
             speculation: self.speculation,
             moe: self.moe,
             faults: self.faults.clone(),
-            gateway: cluster.gateway,
+            gateway: self.gateway,
             timeline_limit: self.timeline_limit,
             progress: self.progress.clone(),
         }
