@@ -441,6 +441,33 @@ mod tests {
         assert_eq!(p.energy, "not modelled");
     }
 
+    /// The band of a projected row never crosses the capacity bound, and is the symmetric
+    /// held-back error where the bound is out of reach.
+    #[test]
+    fn projected_bands_never_cross_the_capacity_bound() {
+        let p = projection(100_000, 640);
+        let mut capped = 0;
+        for row in p.rows.iter().filter(|r| r.tier == Tier::Projected) {
+            let (low, high) = row.throughput_band().expect("a projected row has a band");
+            let error = row.throughput_error.expect("a projected row has an error");
+            assert!(low <= row.throughput_tok_s && row.throughput_tok_s <= high + 1e-9);
+            if let Some(bound) = row.capacity_tok_s {
+                assert!(
+                    high <= bound,
+                    "{} chips: band top {high} above {bound}",
+                    row.chips
+                );
+            }
+            if high < row.throughput_tok_s * (1.0 + error) {
+                capped += 1;
+            }
+        }
+        assert!(
+            capped > 0,
+            "the built-in design reaches its gateway's bound by 100,000 chips"
+        );
+    }
+
     #[test]
     fn a_target_within_the_limit_is_only_simulated() {
         let p = projection(30, 640);
