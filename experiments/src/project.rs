@@ -157,6 +157,13 @@ pub fn project(
             }
         }
     }
+    if let Some(warning) = rows
+        .iter()
+        .find(|r| r.replicas == target)
+        .and_then(one_gateway_warning)
+    {
+        notes.push(warning);
+    }
     let comparisons = comparison_rows(request, &rows, fit.as_ref(), &traffic, &mut notes)?;
     Ok(Projection {
         base: base_summary,
@@ -171,6 +178,35 @@ pub fn project(
         cost: CostBasis::new(request.chip_price_usd),
         notes,
     })
+}
+
+/// Mean hops to the gateway beyond which a single-gateway design is called out as one nobody
+/// would build: past it most of a token's time is spent travelling to the host, not computing.
+pub const FAR_GATEWAY_HOPS: f64 = 16.0;
+
+/// A warning when the target's design serves every replica through one gateway chip that is
+/// either the throughput limit (the figure is the gateway's capacity bound, not the chips') or
+/// [`FAR_GATEWAY_HOPS`] away on average; `None` when the design is reasonable.
+fn one_gateway_warning(row: &Row) -> Option<String> {
+    let layout = &row.layout;
+    let far = layout.gateway_hops_mean > FAR_GATEWAY_HOPS;
+    if !(row.capped || far) {
+        return None;
+    }
+    Some(format!(
+        "not a design to build as it stands: at {} chips, {} serves all {} replicas through one \
+         gateway chip, {:.0} hops away on average{}; a hierarchical design with a host per \
+         board (cluster.gateway_per_group) keeps each replica's traffic on its own board",
+        row.chips,
+        layout.description,
+        row.replicas,
+        layout.gateway_hops_mean,
+        if row.capped {
+            ", and its throughput is that gateway's capacity bound, not what the chips can do"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// The layout of a size, or `None` (with a note) when a forced family cannot build it and it is
@@ -465,6 +501,25 @@ mod tests {
         assert!(
             capped > 0,
             "the built-in design reaches its gateway's bound by 100,000 chips"
+        );
+    }
+
+    /// A ring of 100,000 chips with one gateway is called out, not presented as a design.
+    #[test]
+    fn a_single_gateway_ring_of_a_hundred_thousand_is_called_out() {
+        let p = projection(100_000, 640);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("not a design to build") && n.contains("gateway_per_group")),
+            "{:?}",
+            p.notes
+        );
+        let small = projection(40, 640);
+        assert!(
+            !small.notes.iter().any(|n| n.starts_with("not a design")),
+            "{:?}",
+            small.notes
         );
     }
 
