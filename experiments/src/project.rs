@@ -124,6 +124,12 @@ pub fn project(
         rows.push(row);
     }
     let Some((base_summary, traffic)) = first else {
+        if let Some(skipped) = notes.iter().find_map(|n| n.strip_prefix(SKIPPED)) {
+            return Err(ProjectError::NothingBuildable {
+                max_sim_chips: request.max_sim_chips,
+                first: skipped.to_string(),
+            });
+        }
         return Err(ProjectError::TooFewSizes {
             simulated: 0,
             needed: 1,
@@ -180,6 +186,9 @@ pub fn project(
     })
 }
 
+/// How a note about a size the family could not wire begins.
+const SKIPPED: &str = "skipped: ";
+
 /// Mean hops to the gateway beyond which a single-gateway design is called out as one nobody
 /// would build: past it most of a token's time is spent travelling to the host, not computing.
 pub const FAR_GATEWAY_HOPS: f64 = 16.0;
@@ -220,7 +229,7 @@ fn layout_or_skip(
     match layout::choose(replicas, &request.base, request.topology) {
         Ok(layout) => Ok(Some(layout)),
         Err(e @ ProjectError::TopologyUnavailable { .. }) if replicas != target => {
-            notes.push(format!("skipped: {e}"));
+            notes.push(format!("{SKIPPED}{e}"));
             Ok(None)
         }
         Err(e) => Err(e),
@@ -547,6 +556,22 @@ mod tests {
 
     fn error(request: &ProjectRequest) -> String {
         project(request, &mut |_| {}).unwrap_err().to_string()
+    }
+
+    /// A family that cannot wire any size of the base design says so, instead of advising a
+    /// larger simulation limit that would fail the same way.
+    #[test]
+    fn a_family_that_wires_no_size_says_why_not_raise_the_limit() {
+        let hypercube = ProjectRequest {
+            topology: TopologyChoice::Family("hypercube"),
+            ..request(100_000, 640)
+        };
+        let err = error(&hypercube);
+        assert!(
+            err.contains("could be wired") && err.contains("hypercube"),
+            "{err}"
+        );
+        assert!(!err.contains("raise --max-sim-chips"), "{err}");
     }
 
     #[test]
