@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use ruvsim_core::model_dir::{MODEL_DIR_VAR, REQUIRE_ALL_VAR};
-use ruvsim_reports::REPORT_FILES;
+use ruvsim_reports::Records;
 
 /// Runs the binary with `args` in `dir`, without the model-directory variables of the caller's
 /// environment (tests that want them set them).
@@ -112,7 +112,7 @@ fn run_writes_every_report_file_identically_twice() {
             "names the output folder: {printed}"
         );
     }
-    for file in REPORT_FILES {
+    for file in Records::All.files() {
         let a = fs::read(dir.join("a").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         let b = fs::read(dir.join("b").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(!a.is_empty(), "{file} is empty");
@@ -126,7 +126,7 @@ fn default_output_folder_is_named_after_the_scenario() {
     let scenario = library("standalone-esp32s3.toml");
     ok(ruvsim_in(&dir, &["run", text(&scenario)], &[]));
     let out = dir.join("ruvsim-out").join("standalone-esp32s3");
-    for file in REPORT_FILES {
+    for file in Records::All.files() {
         assert!(
             out.join(file).is_file(),
             "{} missing",
@@ -164,8 +164,61 @@ fn json_prints_only_a_valid_summary_document() {
     assert!(json["bottleneck"]["explanation"].is_string());
     assert_eq!(
         json["files"].as_array().map(Vec::len),
-        Some(REPORT_FILES.len())
+        Some(Records::All.files().len())
     );
+}
+
+#[test]
+fn records_summary_writes_the_page_summary_and_a_slim_result_only() {
+    let dir = scratch_dir("records_summary");
+    let scenario = library("pipeline5.toml");
+    let printed = ok(ruvsim(&[
+        "run",
+        text(&scenario),
+        "--out",
+        text(&dir),
+        "--records",
+        "summary",
+        "--json",
+    ]));
+    let json: serde_json::Value = serde_json::from_str(&printed).expect("stdout is one JSON value");
+    assert_eq!(json["files"].as_array().map(Vec::len), Some(3));
+    for file in ["report.html", "summary.csv", "result.json"] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
+    for file in ["tokens.csv", "chips.csv", "links.csv", "timeline.json"] {
+        assert!(!dir.join(file).exists(), "{file} written in summary mode");
+    }
+    let result: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["tokens"].as_array().map(Vec::len), Some(0));
+    assert!(result["summary"]["tokens_generated"]
+        .as_u64()
+        .is_some_and(|t| t > 0));
+}
+
+#[test]
+fn unknown_records_volume_names_the_valid_ones() {
+    let scenario = library("pipeline5.toml");
+    let out = ruvsim(&["run", text(&scenario), "--records", "some"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("all") && err.contains("summary"), "{err}");
+}
+
+#[test]
+fn a_run_larger_than_the_machine_is_refused_with_the_estimate_and_what_fits() {
+    let dir = scratch_dir("too_large");
+    let huge = edited_scenario(&dir, "huge.toml", "pipeline5.toml", |s| {
+        s.replacen("chips = 5 }", "chips = 4000000000 }", 1)
+            .replacen("pipeline = 5 ", "pipeline = 1 ", 1)
+    });
+    let out = ruvsim(&["run", text(&huge), "--out", text(&dir.join("out"))]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("estimated") && err.contains("GiB"), "{err}");
+    assert!(err.contains("chips fit"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use ruvsim_sim::scenario::{load, Fidelity, LoadedScenario, ModelSpec};
 
 /// The scenario library, relative to the package root. `library_lists_every_scenario` keeps it
 /// equal to the folder's content.
-const LIBRARY: [&str; 19] = [
+const LIBRARY: [&str; 21] = [
     "espnow-mesh.toml",
     "event-gated.toml",
     "failover-pipeline.toml",
@@ -23,6 +23,8 @@ const LIBRARY: [&str; 19] = [
     "moe5.toml",
     "pipeline5-one-stream.toml",
     "pipeline5.toml",
+    "scale-pipeline4-100k.toml",
+    "scale-pipeline4-1m.toml",
     "sdcard-streaming.toml",
     "speculative5.toml",
     "standalone-esp32.toml",
@@ -270,6 +272,30 @@ fn large_clusters_run_at_timing_fidelity() {
         };
         assert_eq!(result.fidelity, Fidelity::Timing, "{file}");
         assert_eq!(result.cluster.chips, chips, "{file}");
+    }
+}
+
+/// The scaling scenarios run every chip event by event. They take seconds in a release build and
+/// minutes in a debug one, so debug test runs skip them (`cargo test --release` runs them).
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "a million simulated chips: run with cargo test --release"
+)]
+fn scale_scenarios_simulate_every_chip_at_timing_fidelity() {
+    for (file, chips) in [
+        ("scale-pipeline4-100k.toml", 100_000),
+        ("scale-pipeline4-1m.toml", 1_048_576),
+    ] {
+        let Some(result) = run(file) else {
+            return;
+        };
+        assert_eq!(result.fidelity, Fidelity::Timing, "{file}");
+        assert_eq!(result.cluster.chips, chips, "{file}");
+        assert_eq!(result.summary.requests_failed, 0, "{file}");
+        // Every replica served its one client: the chips are busy in every replica.
+        let idle = result.chips.iter().filter(|c| c.tasks == 0).count();
+        assert_eq!(idle, 0, "{file}: {idle} chips never ran a task");
     }
 }
 

@@ -12,8 +12,10 @@
 //! ready, so the same inputs always give the same schedule.
 //!
 //! State is kept in flat arrays: task slots are reused through a free list (a [`TaskRef`] carries
-//! the slot's generation, so a reference to a finished task is recognised as satisfied), and each
-//! resource's wait queue is an intrusive list threaded through the slots.
+//! the slot's generation, so a reference to a finished task is recognised as satisfied), each
+//! resource's wait queue is an intrusive list threaded through the slots, and each task's
+//! successors are a list threaded through one shared table of dependency edges, so a task costs
+//! one small slot and no allocation of its own.
 //!
 //! A resource can be taken out of service ([`Engine::block`]: a crashed or hung chip, a link that
 //! is down): its running task is interrupted and goes back to the head of its queue, and nothing
@@ -79,12 +81,20 @@ struct Slot<T> {
     payload: Option<T>,
     resource: ResourceId,
     pending: u32,
-    successors: Vec<u32>,
+    /// The last dependency edge added from this task ([`NONE`] when it has no successor); the
+    /// list runs from the newest edge to the oldest.
+    successors: u32,
     next_waiting: u32,
     /// Bumped when the running task is interrupted.
     epoch: u32,
-    /// When the running task started and will end.
-    running: (Time, Time),
+}
+
+/// A dependency edge: task `to` waits for the edge's owner; `next` is the owner's previous edge
+/// (or the next free edge, on the free list).
+#[derive(Clone, Copy)]
+struct Edge {
+    to: u32,
+    next: u32,
 }
 
 /// Busy-time accounting of one resource.
@@ -139,12 +149,29 @@ pub struct Engine<T, M> {
     usage: Vec<ResourceUse>,
     /// Per resource: whether it is out of service.
     blocked: Vec<bool>,
+    /// Per resource: when its running task will end.
+    running_end: Vec<Time>,
+    /// Dependency edges of every pending task, threaded into per-task lists.
+    edges: Vec<Edge>,
+    /// Head of the list of free edges.
+    free_edge: u32,
     /// Slots that became ready and wait to be dispatched.
     ready: Vec<u32>,
     events: u64,
 }
 
 impl<T, M> Engine<T, M> {
+    /// Bytes one pending task occupies in the engine's slot table and, for one dependency, its
+    /// edge table, so a run's memory can be estimated before it is built.
+    pub const TASK_BYTES: usize = std::mem::size_of::<Slot<T>>() + std::mem::size_of::<Edge>();
+
+    /// Bytes the engine keeps per resource (wait list ends, the running slot, busy time, the
+    /// blocked flag).
+    pub const RESOURCE_BYTES: usize = 3 * std::mem::size_of::<u32>()
+        + std::mem::size_of::<Time>()
+        + std::mem::size_of::<ResourceUse>()
+        + std::mem::size_of::<bool>();
+
     /// An engine with `resources` resources, all idle, at time zero.
     pub fn new(resources: u32) -> Self {
         let n = resources as usize;
@@ -157,9 +184,21 @@ impl<T, M> Engine<T, M> {
             wait_tail: vec![NONE; n],
             usage: vec![ResourceUse::default(); n],
             blocked: vec![false; n],
+            running_end: vec![Time::ZERO; n],
+            edges: Vec::new(),
+            free_edge: NONE,
             ready: Vec::new(),
             events: 0,
         }
+    }
+
+    /// Makes room for `tasks` pending tasks at once, so that a run whose size is known ahead
+    /// grows its slot table once instead of doubling it (each doubling briefly holds the old and
+    /// the new table). Pages of the room that are never used are never touched.
+    pub fn reserve_tasks(&mut self, tasks: usize) {
+        self.slots.reserve(tasks.saturating_sub(self.slots.len()));
+        self.edges.reserve(tasks.saturating_sub(self.edges.len()));
+        self.free.reserve(tasks.saturating_sub(self.free.len()));
     }
 
     /// The current simulated time (the time of the last event).
@@ -199,19 +238,33 @@ impl<T, M> Engine<T, M> {
                     payload: None,
                     resource,
                     pending: 0,
-                    successors: Vec::new(),
+                    successors: NONE,
                     next_waiting: NONE,
                     epoch: 0,
-                    running: (Time::ZERO, Time::ZERO),
                 });
                 (self.slots.len() - 1) as u32
             }
         };
         let mut pending = 0;
         for dependency in after {
-            let dep = &mut self.slots[dependency.slot as usize];
+            let dep = &self.slots[dependency.slot as usize];
             if dep.generation == dependency.generation && dep.payload.is_some() {
-                dep.successors.push(slot);
+                let edge = Edge {
+                    to: slot,
+                    next: dep.successors,
+                };
+                let index = match self.free_edge {
+                    NONE => {
+                        self.edges.push(edge);
+                        (self.edges.len() - 1) as u32
+                    }
+                    free => {
+                        self.free_edge = self.edges[free as usize].next;
+                        self.edges[free as usize] = edge;
+                        free
+                    }
+                };
+                self.slots[dependency.slot as usize].successors = index;
                 pending += 1;
             }
         }
@@ -273,16 +326,26 @@ impl<T, M> Engine<T, M> {
             return Err(EngineError::EmptySlot { slot }.into());
         };
         entry.generation = entry.generation.wrapping_add(1);
-        let mut successors = core::mem::take(&mut entry.successors);
-        for &next in &successors {
-            let waiting = &mut self.slots[next as usize];
+        let newest = std::mem::replace(&mut entry.successors, NONE);
+        // The list runs newest first: successors become ready in the order they were added, so
+        // the ones released here are put back in that order.
+        let first_ready = self.ready.len();
+        let mut edge = newest;
+        while edge != NONE {
+            let Edge { to, next } = self.edges[edge as usize];
+            let waiting = &mut self.slots[to as usize];
             waiting.pending -= 1;
             if waiting.pending == 0 {
-                self.ready.push(next);
+                self.ready.push(to);
             }
+            if next == NONE {
+                // The oldest edge: hand the whole list to the free list.
+                self.edges[edge as usize].next = self.free_edge;
+                self.free_edge = newest;
+            }
+            edge = next;
         }
-        successors.clear();
-        self.slots[slot as usize].successors = successors;
+        self.ready[first_ready..].reverse();
         self.free.push(slot);
         self.running[resource as usize] = NONE;
         self.start_next(resource, now, process)?;
@@ -325,9 +388,7 @@ impl<T, M> Engine<T, M> {
         let now = self.queue.now();
         let entry = &mut self.slots[slot as usize];
         entry.epoch = entry.epoch.wrapping_add(1);
-        let unspent = entry
-            .running
-            .1
+        let unspent = self.running_end[r]
             .checked_duration_since(now)
             .unwrap_or(Duration::ZERO);
         self.usage[r].busy = self.usage[r]
@@ -434,7 +495,7 @@ impl<T, M> Engine<T, M> {
         let duration = process.start(task, now)?;
         let end = now.checked_add(duration).ok_or(EngineError::TimeOverflow)?;
         self.running[resource] = slot;
-        self.slots[slot as usize].running = (now, end);
+        self.running_end[resource] = end;
         let usage = &mut self.usage[resource];
         usage.busy = usage
             .busy
@@ -508,6 +569,28 @@ mod tests {
         assert_eq!(p.finished.last(), Some(&("d", 21)));
         assert_eq!(engine.usage()[0].busy.as_ps(), 20);
         assert_eq!(engine.usage()[1].busy.as_ps(), 4);
+    }
+
+    /// Successors released by one task queue in the order they were added, also when their
+    /// edges are reused by a second round of tasks.
+    #[test]
+    fn released_successors_queue_in_the_order_they_were_added() {
+        let mut engine = Engine::new(2);
+        let mut p = Recorder::default();
+        for round in [["a", "b", "c", "d"], ["e", "f", "g", "h"]] {
+            let first = engine.add_task(1, (round[0], 1), &[]).unwrap();
+            for &name in &round[1..] {
+                engine.add_task(0, (name, 1), &[first]).unwrap();
+            }
+            engine.run(&mut p, Time::MAX).unwrap();
+        }
+        let order: Vec<_> = p.started.iter().map(|s| s.0).collect();
+        assert_eq!(order, ["a", "b", "c", "d", "e", "f", "g", "h"]);
+        assert_eq!(
+            engine.edges.len(),
+            3,
+            "the second round reuses the first one's edges"
+        );
     }
 
     #[test]

@@ -15,9 +15,19 @@
 //! are scanned sequentially, which is what makes the queue fast with millions of pending events
 //! (see `benches/queue.rs`).
 //!
+//! With few events pending a radix heap loses to a plain binary heap: its 128 bucket vectors and the
+//! redistribution cost more than `log2(n)` comparisons when `n` is a few thousand. The queue is
+//! therefore a hybrid: a binary heap while at most [`HEAP_MAX`] events are pending, the radix heap
+//! once more are, and back to the binary heap when fewer than [`HEAP_MIN`] remain (the gap keeps a
+//! queue that hovers at one size from switching at every push). Both halves pop the same smallest
+//! key, so the order is the same whichever is in use.
+//!
 //! Pushing an event earlier than the last popped time is a logic error in the caller. It is
 //! reported as [`QueueError::InThePast`] (and the event is not inserted) rather than silently
 //! reordered.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use thiserror::Error;
 
@@ -25,6 +35,14 @@ use crate::time::Time;
 
 /// Buckets 1..=128 (bucket 0, the minimum, is kept separately in `ready`).
 const BUCKETS: usize = 128;
+
+/// Most pending events held in the binary heap; one more moves them into the radix heap. At
+/// 1,000 pending the binary heap is the faster (`benches/queue.rs`), at 1,000,000 the radix heap
+/// is several times faster; 16,384 sits between the two measured sizes, where both are close.
+pub const HEAP_MAX: usize = 16_384;
+
+/// Fewer pending events than this move the radix heap's events back into the binary heap.
+pub const HEAP_MIN: usize = HEAP_MAX / 4;
 
 /// Why an event could not be scheduled.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -48,6 +66,28 @@ struct Entry<E> {
     event: E,
 }
 
+/// Entries order by key alone (keys are unique: every event has its own sequence number), smallest
+/// key greatest, so that std's max-heap pops the earliest event.
+impl<E> Ord for Entry<E> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl<E> Eq for Entry<E> {}
+
 /// Packs `(time, seq)` into one totally ordered key.
 fn pack(time: Time, seq: u64) -> u128 {
     (u128::from(time.as_ps()) << 64) | u128::from(seq)
@@ -66,6 +106,10 @@ fn bucket_of(key: u128, last: u128) -> usize {
 
 /// A priority queue of events of type `E`, ordered by `(time, sequence number)`.
 pub struct EventQueue<E> {
+    /// Every pending event while at most [`HEAP_MAX`] are pending (then the radix half is empty).
+    heap: BinaryHeap<Entry<E>>,
+    /// Whether the radix half holds the events (else the binary heap does).
+    radix: bool,
     /// The minimum event, once established (radix bucket 0).
     ready: Option<Entry<E>>,
     /// `buckets[i - 1]` holds events whose key first differs from `last` at bit `i - 1`.
@@ -93,6 +137,8 @@ impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
         EventQueue {
+            heap: BinaryHeap::new(),
+            radix: false,
             ready: None,
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             bucket_min: [u128::MAX; BUCKETS],
@@ -120,25 +166,70 @@ impl<E> EventQueue<E> {
         let key = pack(time, seq);
         // `time >= now` and `seq` is larger than any earlier one, so `key > last`.
         debug_assert!(key > self.last || (self.len == 0 && self.last == 0 && key == 0));
-        self.insert(Entry { key, event });
+        let entry = Entry { key, event };
+        if self.radix {
+            self.insert(entry);
+        } else if self.heap.len() < HEAP_MAX {
+            self.heap.push(entry);
+        } else {
+            self.move_to_radix();
+            self.insert(entry);
+        }
         self.len += 1;
         Ok(seq)
     }
 
     /// Removes and returns the earliest event as `(time, seq, event)`.
     pub fn pop(&mut self) -> Option<(Time, u64, E)> {
-        if self.ready.is_none() {
-            self.refill_ready();
-        }
-        let entry = self.ready.take()?;
+        let entry = if self.radix {
+            if self.ready.is_none() {
+                self.refill_ready();
+            }
+            let entry = self.ready.take()?;
+            if self.len <= HEAP_MIN {
+                self.move_to_heap();
+            }
+            entry
+        } else {
+            let entry = self.heap.pop()?;
+            // The radix half, when the queue moves to it, measures keys from the last pop.
+            self.last = entry.key;
+            entry
+        };
         self.len -= 1;
         let (time, seq) = unpack(entry.key);
         self.now = time;
         Some((time, seq, entry.event))
     }
 
+    /// Moves every event from the binary heap into the radix buckets. Every key is above `last`
+    /// (the last popped key), as the radix heap needs.
+    fn move_to_radix(&mut self) {
+        self.radix = true;
+        for entry in std::mem::take(&mut self.heap).into_vec() {
+            self.insert(entry);
+        }
+    }
+
+    /// Moves every event from the radix buckets into the binary heap.
+    fn move_to_heap(&mut self) {
+        self.radix = false;
+        let mut entries = std::mem::take(&mut self.heap).into_vec();
+        entries.extend(self.ready.take());
+        while self.occupied != 0 {
+            let index = self.occupied.trailing_zeros() as usize;
+            self.occupied &= !(1 << index);
+            self.bucket_min[index] = u128::MAX;
+            entries.append(&mut self.buckets[index]);
+        }
+        self.heap = BinaryHeap::from(entries);
+    }
+
     /// Time of the earliest queued event, without removing it.
     pub fn peek_time(&self) -> Option<Time> {
+        if !self.radix {
+            return self.heap.peek().map(|entry| unpack(entry.key).0);
+        }
         let key = match &self.ready {
             Some(entry) => entry.key,
             None if self.occupied == 0 => return None,
@@ -265,6 +356,52 @@ mod tests {
         queue.push(Time::from_ps(600), ()).unwrap();
         assert_eq!(queue.pop().unwrap().0, Time::from_ps(600));
         assert_eq!(queue.now(), Time::from_ps(600));
+    }
+
+    /// Grows past [`HEAP_MAX`] (into the radix half), shrinks below [`HEAP_MIN`] (back to the
+    /// binary heap) and grows again, popping and pushing at random: the order is always that of a
+    /// reference heap of `(time, seq)`.
+    #[test]
+    fn order_is_exact_across_both_switches() {
+        use rand_chacha::rand_core::Rng;
+        use std::cmp::Reverse;
+        let mut rng = crate::rng::stream(5, crate::rng::Purpose::Arrivals, 0);
+        let mut queue = EventQueue::new();
+        let mut reference = BinaryHeap::new();
+        let mut now = 0u64;
+        let mut seq = 0u64;
+        let mut switched = (false, false);
+        // Phases: mostly pushes, mostly pops, mostly pushes again.
+        for (steps, push_share) in [(3 * HEAP_MAX, 80), (3 * HEAP_MAX, 15), (HEAP_MAX, 90)] {
+            for _ in 0..steps {
+                if rng.next_u64() % 100 < push_share {
+                    let time = now + rng.next_u64() % 1_000;
+                    assert_eq!(queue.push(Time::from_ps(time), seq), Ok(seq));
+                    reference.push(Reverse((time, seq)));
+                    seq += 1;
+                } else {
+                    let want = reference
+                        .pop()
+                        .map(|Reverse((t, s))| (Time::from_ps(t), s, s));
+                    assert_eq!(queue.pop(), want);
+                    if let Some((t, _, _)) = want {
+                        now = t.as_ps();
+                    }
+                }
+                assert_eq!(queue.len(), reference.len());
+                switched.0 |= queue.radix;
+                switched.1 |= switched.0 && !queue.radix;
+            }
+        }
+        assert_eq!(
+            switched,
+            (true, true),
+            "the test must cross both thresholds"
+        );
+        while let Some(Reverse((t, s))) = reference.pop() {
+            assert_eq!(queue.pop(), Some((Time::from_ps(t), s, s)));
+        }
+        assert_eq!(queue.pop(), None);
     }
 
     #[test]

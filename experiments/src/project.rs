@@ -124,6 +124,12 @@ pub fn project(
         rows.push(row);
     }
     let Some((base_summary, traffic)) = first else {
+        if let Some(skipped) = notes.iter().find_map(|n| n.strip_prefix(SKIPPED)) {
+            return Err(ProjectError::NothingBuildable {
+                max_sim_chips: request.max_sim_chips,
+                first: skipped.to_string(),
+            });
+        }
         return Err(ProjectError::TooFewSizes {
             simulated: 0,
             needed: 1,
@@ -157,6 +163,13 @@ pub fn project(
             }
         }
     }
+    if let Some(warning) = rows
+        .iter()
+        .find(|r| r.replicas == target)
+        .and_then(one_gateway_warning)
+    {
+        notes.push(warning);
+    }
     let comparisons = comparison_rows(request, &rows, fit.as_ref(), &traffic, &mut notes)?;
     Ok(Projection {
         base: base_summary,
@@ -173,6 +186,38 @@ pub fn project(
     })
 }
 
+/// How a note about a size the family could not wire begins.
+const SKIPPED: &str = "skipped: ";
+
+/// Mean hops to the gateway beyond which a single-gateway design is called out as one nobody
+/// would build: past it most of a token's time is spent travelling to the host, not computing.
+pub const FAR_GATEWAY_HOPS: f64 = 16.0;
+
+/// A warning when the target's design serves every replica through one gateway chip that is
+/// either the throughput limit (the figure is the gateway's capacity bound, not the chips') or
+/// [`FAR_GATEWAY_HOPS`] away on average; `None` when the design is reasonable.
+fn one_gateway_warning(row: &Row) -> Option<String> {
+    let layout = &row.layout;
+    let far = layout.gateway_hops_mean > FAR_GATEWAY_HOPS;
+    if !(row.capped || far) {
+        return None;
+    }
+    Some(format!(
+        "not a design to build as it stands: at {} chips, {} serves all {} replicas through one \
+         gateway chip, {:.0} hops away on average{}; a hierarchical design with a host per \
+         board (cluster.gateway_per_group) keeps each replica's traffic on its own board",
+        row.chips,
+        layout.description,
+        row.replicas,
+        layout.gateway_hops_mean,
+        if row.capped {
+            ", and its throughput is that gateway's capacity bound, not what the chips can do"
+        } else {
+            ""
+        }
+    ))
+}
+
 /// The layout of a size, or `None` (with a note) when a forced family cannot build it and it is
 /// not the target.
 fn layout_or_skip(
@@ -184,7 +229,7 @@ fn layout_or_skip(
     match layout::choose(replicas, &request.base, request.topology) {
         Ok(layout) => Ok(Some(layout)),
         Err(e @ ProjectError::TopologyUnavailable { .. }) if replicas != target => {
-            notes.push(format!("skipped: {e}"));
+            notes.push(format!("{SKIPPED}{e}"));
             Ok(None)
         }
         Err(e) => Err(e),
@@ -441,6 +486,52 @@ mod tests {
         assert_eq!(p.energy, "not modelled");
     }
 
+    /// The band of a projected row never crosses the capacity bound, and is the symmetric
+    /// held-back error where the bound is out of reach.
+    #[test]
+    fn projected_bands_never_cross_the_capacity_bound() {
+        let p = projection(100_000, 640);
+        let mut capped = 0;
+        for row in p.rows.iter().filter(|r| r.tier == Tier::Projected) {
+            let (low, high) = row.throughput_band().expect("a projected row has a band");
+            let error = row.throughput_error.expect("a projected row has an error");
+            assert!(low <= row.throughput_tok_s && row.throughput_tok_s <= high + 1e-9);
+            if let Some(bound) = row.capacity_tok_s {
+                assert!(
+                    high <= bound,
+                    "{} chips: band top {high} above {bound}",
+                    row.chips
+                );
+            }
+            if high < row.throughput_tok_s * (1.0 + error) {
+                capped += 1;
+            }
+        }
+        assert!(
+            capped > 0,
+            "the built-in design reaches its gateway's bound by 100,000 chips"
+        );
+    }
+
+    /// A ring of 100,000 chips with one gateway is called out, not presented as a design.
+    #[test]
+    fn a_single_gateway_ring_of_a_hundred_thousand_is_called_out() {
+        let p = projection(100_000, 640);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.starts_with("not a design to build") && n.contains("gateway_per_group")),
+            "{:?}",
+            p.notes
+        );
+        let small = projection(40, 640);
+        assert!(
+            !small.notes.iter().any(|n| n.starts_with("not a design")),
+            "{:?}",
+            small.notes
+        );
+    }
+
     #[test]
     fn a_target_within_the_limit_is_only_simulated() {
         let p = projection(30, 640);
@@ -465,6 +556,22 @@ mod tests {
 
     fn error(request: &ProjectRequest) -> String {
         project(request, &mut |_| {}).unwrap_err().to_string()
+    }
+
+    /// A family that cannot wire any size of the base design says so, instead of advising a
+    /// larger simulation limit that would fail the same way.
+    #[test]
+    fn a_family_that_wires_no_size_says_why_not_raise_the_limit() {
+        let hypercube = ProjectRequest {
+            topology: TopologyChoice::Family("hypercube"),
+            ..request(100_000, 640)
+        };
+        let err = error(&hypercube);
+        assert!(
+            err.contains("could be wired") && err.contains("hypercube"),
+            "{err}"
+        );
+        assert!(!err.contains("raise --max-sim-chips"), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ruvsim_reports::{csv, html, timeline};
+use ruvsim_reports::{csv, html, timeline, Records};
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{parse, LoadedScenario};
@@ -53,7 +53,9 @@ fn pieces(c: &mut Criterion) {
     for (name, result) in [("pipeline5", run(1)), ("replicas64", run(64))] {
         let mut group = c.benchmark_group(name);
         group.sample_size(20);
-        group.bench_function("html", |b| b.iter(|| html::render(black_box(&result))));
+        group.bench_function("html", |b| {
+            b.iter(|| html::render(black_box(&result), Records::All))
+        });
         group.bench_function("csv_all", |b| {
             b.iter(|| {
                 let mut out = Vec::new();

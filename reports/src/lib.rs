@@ -1,6 +1,7 @@
 //! ruvsim-reports: turns a [`RunResult`] into a report folder.
 //!
-//! [`write_run_report`] writes, into one folder:
+//! [`write_run_report`] writes, into one folder (all of them for [`Records::All`], the page,
+//! `summary.csv` and a slim `result.json` for [`Records::Summary`]):
 //!
 //! | file | what |
 //! |---|---|
@@ -27,6 +28,7 @@ pub mod gated;
 pub mod gossip;
 pub mod html;
 pub mod projection;
+pub mod records;
 pub mod regress;
 pub mod roles;
 pub mod select;
@@ -42,19 +44,8 @@ use std::path::{Path, PathBuf};
 use ruvsim_sim::result::RunResult;
 use thiserror::Error;
 
+pub use records::Records;
 pub use summary::{summary_rows, SummaryRow, Unit};
-
-/// The files of a report folder, in the order [`write_run_report`] writes them.
-pub const REPORT_FILES: [&str; 8] = [
-    "report.html",
-    "summary.csv",
-    "tokens.csv",
-    "phases.csv",
-    "chips.csv",
-    "links.csv",
-    "result.json",
-    "timeline.json",
-];
 
 /// Why a report could not be written.
 #[derive(Debug, Error)]
@@ -167,26 +158,66 @@ fn write_json<T: serde::Serialize, W: Write>(out: &mut W, value: &T) -> io::Resu
     out.write_all(b"\n")
 }
 
-/// Writes every file of [`REPORT_FILES`] into `dir` (created if missing) and returns their
-/// paths in that order.
-pub fn write_run_report(result: &RunResult, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+/// Writes the files of `records` ([`Records::files`]) into `dir` (created if missing) and returns
+/// their paths in that order.
+pub fn write_run_report(
+    result: &RunResult,
+    dir: &Path,
+    records: Records,
+) -> Result<Vec<PathBuf>, ReportError> {
     check_result(result)?;
     fs::create_dir_all(dir).map_err(|source| ReportError::CreateDir {
         path: dir.to_path_buf(),
         source,
     })?;
-    Ok(vec![
-        write_file(dir, REPORT_FILES[0], |out| {
-            out.write_all(html::render(result).as_bytes())
-        })?,
-        write_file(dir, REPORT_FILES[1], |out| csv::write_summary(result, out))?,
-        write_file(dir, REPORT_FILES[2], |out| csv::write_tokens(result, out))?,
-        write_file(dir, REPORT_FILES[3], |out| csv::write_phases(result, out))?,
-        write_file(dir, REPORT_FILES[4], |out| csv::write_chips(result, out))?,
-        write_file(dir, REPORT_FILES[5], |out| csv::write_links(result, out))?,
-        write_file(dir, REPORT_FILES[6], |out| write_json(out, result))?,
-        write_file(dir, REPORT_FILES[7], |out| {
-            timeline::write_chrome_trace(result, out)
-        })?,
-    ])
+    records
+        .files()
+        .iter()
+        .map(|&name| {
+            write_file(dir, name, |out| match name {
+                "report.html" => out.write_all(html::render(result, records).as_bytes()),
+                "summary.csv" => csv::write_summary(result, out),
+                "tokens.csv" => csv::write_tokens(result, out),
+                "phases.csv" => csv::write_phases(result, out),
+                "chips.csv" => csv::write_chips(result, out),
+                "links.csv" => csv::write_links(result, out),
+                "result.json" if records == Records::Summary => write_json(out, &slim(result)),
+                "result.json" => write_json(out, result),
+                _ => timeline::write_chrome_trace(result, out),
+            })
+        })
+        .collect()
+}
+
+/// `result` without its per-request, per-token, per-chip, per-link and timeline arrays: what a
+/// summary-only folder keeps (the counts and distributions stay in `summary`, the energy totals
+/// in `energy`). Only the small fields are copied, so a large run's records are never cloned.
+fn slim(result: &RunResult) -> RunResult {
+    RunResult {
+        scenario: result.scenario.clone(),
+        description: result.description.clone(),
+        seed: result.seed,
+        fidelity: result.fidelity,
+        tier: result.tier,
+        model: result.model.clone(),
+        cluster: result.cluster.clone(),
+        plan: result.plan.clone(),
+        summary: result.summary.clone(),
+        requests: Vec::new(),
+        tokens: Vec::new(),
+        chips: Vec::new(),
+        links: Vec::new(),
+        bottleneck: result.bottleneck.clone(),
+        energy: ruvsim_hw::energy::EnergyResult {
+            chips: Vec::new(),
+            ..result.energy.clone()
+        },
+        texts: Vec::new(),
+        calibration: result.calibration.clone(),
+        timeline: Vec::new(),
+        timeline_dropped: result.timeline_dropped,
+        speculation: result.speculation,
+        faults: result.faults.clone(),
+        moe: result.moe.clone(),
+    }
 }

@@ -119,13 +119,29 @@ pub fn with_error(value: f64, error: Option<f64>) -> String {
     }
 }
 
+/// A row's throughput with its band: `± error` when the band is symmetric, its two ends when
+/// the gateway's capacity bound cuts the upper side (the band never crosses a hard bound).
+pub fn throughput_text(row: &Row) -> String {
+    match (row.throughput_error, row.throughput_band()) {
+        (Some(error), Some((low, high))) if high < row.throughput_tok_s * (1.0 + error) => {
+            format!(
+                "{} ({} to {}, the top cut at the capacity bound)",
+                format::number(row.throughput_tok_s),
+                format::number(low),
+                format::number(high)
+            )
+        }
+        _ => with_error(row.throughput_tok_s, row.throughput_error),
+    }
+}
+
 /// The display form of a row.
 pub fn display_row(row: &Row) -> DisplayRow {
     DisplayRow {
         chips: format::grouped(row.chips.into()),
         topology: row.layout.description.clone(),
         replicas: format::grouped(row.replicas.into()),
-        throughput: with_error(row.throughput_tok_s, row.throughput_error),
+        throughput: throughput_text(row),
         latency_p50_ms: with_error(row.latency_p50_ms, row.latency_error),
         tok_s_per_chip: format::number(row.tok_s_per_chip),
         tier: tier_text(row),
@@ -353,8 +369,16 @@ mod tests {
         assert!(!rows[0].throughput.contains('±'));
         assert!(rows[0].tier == "simulated");
         let last = rows.last().unwrap();
-        assert!(last.throughput.contains(" ± "), "{last:?}");
+        // A symmetric band reads `± error`; one cut by the capacity bound names its two ends.
+        assert!(
+            last.throughput.contains(" ± ") || last.throughput.contains(" to "),
+            "{last:?}"
+        );
         assert!(last.tier.starts_with("projected"), "{last:?}");
+        for row in fixture().rows.iter().filter(|r| r.capped) {
+            let text = throughput_text(row);
+            assert!(text.contains("capacity bound"), "{text}");
+        }
     }
 
     #[test]

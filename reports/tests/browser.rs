@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ruvsim_reports::write_run_report;
+use ruvsim_reports::{write_run_report, Records};
 
 /// Longest a browser run may take before the test gives up on it.
 const BROWSER_LIMIT: Duration = Duration::from_secs(120);
@@ -104,7 +104,7 @@ fn the_report_renders_in_chromium() {
     };
     let dir = common::scratch("browser");
     let result = common::pipeline5();
-    write_run_report(&result, &dir.join("report")).unwrap();
+    write_run_report(&result, &dir.join("report"), Records::All).unwrap();
     let page = dir.join("report/report.html");
 
     let (dom, log) = browse(

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use ruvsim_reports::csv::{CHIP_COLUMNS, LINK_COLUMNS, SUMMARY_COLUMNS, TOKEN_COLUMNS};
-use ruvsim_reports::{summary_rows, write_run_report, ReportError, REPORT_FILES};
+use ruvsim_reports::{summary_rows, write_run_report, Records, ReportError};
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::Fidelity;
@@ -28,8 +28,8 @@ fn rows(text: &str) -> Vec<Vec<&str>> {
 fn writes_every_file_and_returns_their_paths() {
     let dir = common::scratch("files-all").join("nested/report");
     let result = common::pipeline5();
-    let paths = write_run_report(&result, &dir).unwrap();
-    let expected: Vec<_> = REPORT_FILES.iter().map(|f| dir.join(f)).collect();
+    let paths = write_run_report(&result, &dir, Records::All).unwrap();
+    let expected: Vec<_> = Records::All.files().iter().map(|f| dir.join(f)).collect();
     assert_eq!(paths, expected);
     for path in &paths {
         let size = fs::metadata(path).unwrap().len();
@@ -43,9 +43,9 @@ fn the_same_result_gives_byte_identical_files() {
         common::scratch("files-det-a"),
         common::scratch("files-det-b"),
     );
-    write_run_report(&common::pipeline5(), &a).unwrap();
-    write_run_report(&common::pipeline5(), &b).unwrap();
-    for file in REPORT_FILES {
+    write_run_report(&common::pipeline5(), &a, Records::All).unwrap();
+    write_run_report(&common::pipeline5(), &b, Records::All).unwrap();
+    for file in Records::All.files() {
         assert!(
             fs::read(a.join(file)).unwrap() == fs::read(b.join(file)).unwrap(),
             "{file} differs between two writes of the same run"
@@ -57,7 +57,7 @@ fn the_same_result_gives_byte_identical_files() {
 fn result_json_is_the_whole_result() {
     let dir = common::scratch("files-json");
     let result = common::pipeline5();
-    write_run_report(&result, &dir).unwrap();
+    write_run_report(&result, &dir, Records::All).unwrap();
     let back: RunResult = serde_json::from_str(&read(&dir, "result.json")).unwrap();
     // Compared whole, without printing two copies of a large result on failure.
     assert!(
@@ -70,7 +70,7 @@ fn result_json_is_the_whole_result() {
 fn csv_files_have_their_headers_and_a_row_per_record() {
     let dir = common::scratch("files-csv");
     let result = common::pipeline5();
-    write_run_report(&result, &dir).unwrap();
+    write_run_report(&result, &dir, Records::All).unwrap();
     for (file, header, records) in [
         ("summary.csv", SUMMARY_COLUMNS, summary_rows(&result).len()),
         ("tokens.csv", TOKEN_COLUMNS, result.tokens.len()),
@@ -181,7 +181,7 @@ fn check_trace(trace: &Value) -> Vec<Value> {
 fn timeline_is_a_chrome_trace_of_every_span_and_token() {
     let dir = common::scratch("files-trace");
     let result = common::pipeline5();
-    write_run_report(&result, &dir).unwrap();
+    write_run_report(&result, &dir, Records::All).unwrap();
     let trace: Value = serde_json::from_str(&read(&dir, "timeline.json")).unwrap();
     assert!(
         trace == ruvsim_reports::timeline::chrome_trace(&result),
@@ -244,7 +244,7 @@ fn inconsistent_results_and_unwritable_folders_are_errors() {
     let dir = common::scratch("files-bad");
     let mut result = common::pipeline5();
     result.chips.pop();
-    match write_run_report(&result, &dir) {
+    match write_run_report(&result, &dir, Records::All) {
         Err(ReportError::Inconsistent(reason)) => {
             assert!(reason.contains("cluster.chips"), "{reason}")
         }
@@ -253,13 +253,13 @@ fn inconsistent_results_and_unwritable_folders_are_errors() {
     let mut result = common::pipeline5();
     result.plan.tensor = 0;
     assert!(matches!(
-        write_run_report(&result, &dir),
+        write_run_report(&result, &dir, Records::All),
         Err(ReportError::Inconsistent(_))
     ));
 
     let file = dir.join("a-file");
     fs::write(&file, "not a folder").unwrap();
-    match write_run_report(&common::pipeline5(), &file.join("report")) {
+    match write_run_report(&common::pipeline5(), &file.join("report"), Records::All) {
         Err(e @ ReportError::CreateDir { .. }) => assert!(e.to_string().contains("a-file")),
         other => panic!("expected a folder error, got {other:?}"),
     }

@@ -6,7 +6,7 @@ mod common;
 use ruvsim_reports::claims::{check, Verdict, CLAIMS};
 use ruvsim_reports::html::render;
 use ruvsim_reports::select::HTML_ROW_CAP;
-use ruvsim_reports::write_run_report;
+use ruvsim_reports::{write_run_report, Records};
 use ruvsim_sim::result::{LinkResult, RunResult};
 
 /// The markup of the `<figure>` (or warning) with id `chart-{id}`.
@@ -26,7 +26,7 @@ fn verdict<'a>(checks: &'a [ruvsim_reports::claims::ClaimCheck], id: &str) -> &'
 
 #[test]
 fn the_page_is_self_contained_and_escaped() {
-    let html = render(&common::pipeline5());
+    let html = render(&common::pipeline5(), Records::All);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<title>ruvsim report: test &lt;scenario&gt; &amp; co</title>"));
     assert!(
@@ -60,7 +60,7 @@ fn the_page_is_self_contained_and_escaped() {
 
 #[test]
 fn every_chart_is_drawn() {
-    let html = render(&common::pipeline5());
+    let html = render(&common::pipeline5(), Records::All);
     for id in [
         "memory",
         "topology",
@@ -83,7 +83,7 @@ fn every_chart_is_drawn() {
 #[test]
 fn figures_carry_their_tier_and_energy_is_not_invented() {
     let result = common::pipeline5();
-    let html = render(&result);
+    let html = render(&result, Records::All);
     let summary = &html[html.find("<section id=\"summary\">").unwrap()..];
     let summary = &summary[..summary.find("</section>").unwrap()];
     let rows = summary.matches("<tr>").count() - 1;
@@ -105,7 +105,7 @@ fn figures_carry_their_tier_and_energy_is_not_invented() {
 
 #[test]
 fn timing_runs_say_there_is_no_text() {
-    let html = render(&common::tensor4());
+    let html = render(&common::tensor4(), Records::All);
     assert!(html.contains("Timing fidelity: chips were charged predicted operation counts"));
 }
 
@@ -230,7 +230,7 @@ fn huge_clusters_are_capped_in_the_page_but_not_in_the_csv() {
     let result = widened(&common::pipeline5(), 20_000);
     assert_eq!(result.chips.len(), 100_000);
     let dir = common::scratch("html-huge");
-    write_run_report(&result, &dir).unwrap();
+    write_run_report(&result, &dir, Records::All).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("Too many chips to draw (100,000 chips"));
     assert!(html.contains(&format!(

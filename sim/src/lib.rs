@@ -10,6 +10,7 @@
 //! | [`plan`] | which chip holds which part of the model, whether it fits, and where its bytes live |
 //! | [`kernel`] | what a chip computes in one task, and its predicted operation counts |
 //! | [`cluster`] | the cluster as an engine process: token graphs, pricing, requests, faults, speculation, experts |
+//! | [`progress`] | a run's phase and generated tokens, for a watching thread |
 //! | [`run`] | one run: build, execute, summarise |
 //! | [`result`] | the [`result::RunResult`] every report reads: records, totals, each figure with its tier |
 //!
@@ -22,6 +23,7 @@ pub mod cluster;
 pub mod kernel;
 pub mod model_source;
 pub mod plan;
+pub mod progress;
 pub mod result;
 pub mod run;
 pub mod scenario;

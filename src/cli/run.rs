@@ -5,8 +5,11 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use ruvsim_reports::Records;
 use ruvsim_sim::result::RunResult;
+use ruvsim_sim::run::{RunOptions, DEFAULT_TIMELINE_LIMIT};
 
+use crate::cli::named_values;
 use crate::cli::simulation::{self, ScenarioOverrides};
 
 /// Folder that holds one sub-folder per scenario when `--out` is not given.
@@ -28,6 +31,15 @@ pub struct RunArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     overrides: ScenarioOverrides,
+    /// Which files to write: `all` (every token, chip and link row, the whole result.json and
+    /// timeline.json) or `summary` (report.html, summary.csv and result.json without per-record
+    /// arrays) [default: all up to 10,000 chips, summary above].
+    #[arg(long, value_parser = named_values::<Records>(&Records::ALL.map(Records::name)))]
+    records: Option<Records>,
+    /// Most compute and transfer spans the timeline records; later spans are counted but not
+    /// kept (the report says how many).
+    #[arg(long, value_name = "SPANS", default_value_t = DEFAULT_TIMELINE_LIMIT)]
+    timeline_limit: usize,
     /// Print the summary as JSON on stdout (and nothing else there).
     #[arg(long)]
     json: bool,
@@ -40,9 +52,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         Some(dir) => dir.clone(),
         None => default_out_dir(&loaded.scenario.scenario.name)?,
     };
-    let options = args.overrides.run_options();
+    let options = RunOptions {
+        timeline_limit: Some(args.timeline_limit),
+        ..args.overrides.run_options()
+    };
     let result = simulation::simulate_with_progress(&loaded, &options)?;
-    let files = ruvsim_reports::write_run_report(&result, &out)
+    let records = args
+        .records
+        .unwrap_or_else(|| Records::automatic(result.cluster.chips));
+    let files = ruvsim_reports::write_run_report(&result, &out, records)
         .with_context(|| format!("cannot write the report of {}", loaded.file))?;
     if args.json {
         let summary = json_summary(&result, &out, &files);

@@ -65,6 +65,17 @@ pub enum ProjectError {
         /// A limit that would give enough sizes.
         suggested: u64,
     },
+    /// No size the family was asked for could be wired, so nothing was simulated; raising the
+    /// simulation limit would not help.
+    #[error(
+        "no size up to {max_sim_chips} chips could be wired, so nothing was simulated: {first}"
+    )]
+    NothingBuildable {
+        /// The simulation limit.
+        max_sim_chips: u32,
+        /// Why the first size could not be wired, with the sizes and families that work.
+        first: String,
+    },
     /// The chip price is negative or not a number.
     #[error("--chip-price-usd {price} is not a price; give a non-negative number of dollars")]
     InvalidPrice {

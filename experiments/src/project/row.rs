@@ -39,6 +39,21 @@ pub struct Row {
     pub simulated: Option<SimulatedFigures>,
 }
 
+impl Row {
+    /// The range a projected throughput is stated within: the held-back error either side,
+    /// never above the gateway's capacity bound (a hard limit no design of this layout can
+    /// pass) nor below zero. `None` for a simulated row.
+    pub fn throughput_band(&self) -> Option<(f64, f64)> {
+        let error = self.throughput_error?;
+        let low = (self.throughput_tok_s * (1.0 - error)).max(0.0);
+        let high = self.throughput_tok_s * (1.0 + error);
+        Some((
+            low,
+            self.capacity_tok_s.map_or(high, |bound| high.min(bound)),
+        ))
+    }
+}
+
 /// What a simulated size's run recorded, beyond the headline figures.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimulatedFigures {

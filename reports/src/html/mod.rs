@@ -15,6 +15,7 @@ use ruvsim_sim::result::RunResult;
 
 use crate::charts::ChartError;
 use crate::format::escape;
+use crate::records::Records;
 
 /// One table cell.
 pub(crate) enum Cell {
@@ -107,7 +108,7 @@ struct Section {
 }
 
 /// The whole page for `result`.
-pub fn render(result: &RunResult) -> String {
+pub fn render(result: &RunResult, records: Records) -> String {
     let sections = [
         Section {
             id: "summary",
@@ -218,13 +219,22 @@ pub fn render(result: &RunResult) -> String {
             s.body
         );
     }
+    let beside = match records {
+        Records::All => {
+            "<code>summary.csv</code>, <code>tokens.csv</code>, <code>phases.csv</code>, \
+             <code>chips.csv</code>, <code>links.csv</code> (every row), <code>result.json</code> \
+             (the whole result) and <code>timeline.json</code> (open it in ui.perfetto.dev)"
+        }
+        Records::Summary => {
+            "<code>summary.csv</code> and <code>result.json</code> (the summary only: this run \
+             was written with <code>--records summary</code>, so no per-token, per-chip or \
+             timeline files)"
+        }
+    };
     let _ = write!(
         out,
         "</main>\n<footer>\n<p>Written by ruvsim from scenario <code>{}</code>, seed {}, {} \
-         fidelity. Beside this page: <code>summary.csv</code>, <code>tokens.csv</code>, <code>phases.csv</code>, \
-         <code>chips.csv</code>, <code>links.csv</code> (every row), <code>result.json</code> \
-         (the whole result) and <code>timeline.json</code> (open it in ui.perfetto.dev).</p>\n\
-         </footer>\n</body>\n</html>\n",
+         fidelity. Beside this page: {beside}.</p>\n</footer>\n</body>\n</html>\n",
         escape(&result.scenario),
         result.seed,
         result.fidelity.name()

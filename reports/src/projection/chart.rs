@@ -47,9 +47,11 @@ impl ChartData {
         let mut upper: Vec<(f64, f64)> = last.into_iter().collect();
         let mut lower = upper.clone();
         for r in &proj {
-            let e = r.throughput_error.unwrap_or(0.0);
-            upper.push((f64::from(r.chips), r.throughput_tok_s * (1.0 + e)));
-            lower.push((f64::from(r.chips), r.throughput_tok_s * (1.0 - e).max(0.0)));
+            let (low, high) = r
+                .throughput_band()
+                .unwrap_or((r.throughput_tok_s, r.throughput_tok_s));
+            upper.push((f64::from(r.chips), high));
+            lower.push((f64::from(r.chips), low));
         }
         let band = if proj.is_empty() {
             Vec::new()

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use ruvsim_experiments::project::{Projection, Row};
 
 use super::{
-    claim_rows, display_row, fit_sentence, hop_sentence, scaling_chart, signed_percent, with_error,
-    DISPLAY_HEADERS,
+    claim_rows, display_row, fit_sentence, hop_sentence, scaling_chart, signed_percent,
+    throughput_text, with_error, DISPLAY_HEADERS,
 };
 use crate::claims::CLAIMED;
 use crate::format::{escape, grouped, number, percent};
@@ -76,7 +76,7 @@ fn summary(projection: &Projection) -> String {
             grouped(row.chips.into()),
             grouped(row.replicas.into()),
             escape(&row.layout.description),
-            escape(&with_error(row.throughput_tok_s, row.throughput_error)),
+            escape(&throughput_text(row)),
             badge(row.tier.label()),
             if row.capped {
                 " (at the gateway's capacity bound)"
@@ -144,9 +144,7 @@ fn scaling(projection: &Projection) -> String {
                 text(c.claim.setup),
                 num(c.claim.value_text()),
                 badge_cell(CLAIMED),
-                num(figure.map_or("no figure".into(), |r| {
-                    with_error(r.throughput_tok_s, r.throughput_error)
-                })),
+                num(figure.map_or("no figure".into(), throughput_text)),
                 figure.map_or(text(""), |r| badge_cell(r.tier.label())),
                 num(c.ratio().map_or(String::new(), |x| format!("{x:.2}x"))),
                 text(figure.map_or(String::new(), |r| r.layout.description.clone())),

@@ -97,7 +97,6 @@ pub(super) struct Faults {
     /// Physical chip holding each role (identity until a fail-over).
     pub physical: Vec<u32>,
     pub spares: VecDeque<u32>,
-    pub dead_replica: Vec<bool>,
     pub crashed: Vec<bool>,
     /// Per role: its running task was interrupted and will start again; in functional fidelity
     /// the kernel already ran, so the restart is charged its predicted counts without running it
@@ -112,12 +111,11 @@ pub(super) struct Faults {
 }
 
 impl Faults {
-    pub fn new(setup: FaultSetup, working_chips: u32, spares: u32, replicas: u32) -> Faults {
+    pub fn new(setup: FaultSetup, working_chips: u32, spares: u32) -> Faults {
         Faults {
             setup,
             physical: (0..working_chips).collect(),
             spares: (working_chips..working_chips + spares).collect(),
-            dead_replica: vec![false; replicas as usize],
             crashed: vec![false; working_chips as usize],
             interrupted: vec![false; working_chips as usize],
             retried: BTreeSet::new(),
@@ -148,13 +146,6 @@ impl Cluster<'_, '_> {
             .as_mut()
             .and_then(|f| f.interrupted.get_mut(chip as usize))
             .is_some_and(std::mem::take)
-    }
-
-    /// Whether `replica` can still serve requests.
-    pub(super) fn replica_alive(&self, replica: usize) -> bool {
-        self.faults
-            .as_ref()
-            .is_none_or(|f| !f.dead_replica.get(replica).copied().unwrap_or(false))
     }
 
     /// Sets the timers of every scheduled and random fault.
@@ -312,9 +303,7 @@ impl Cluster<'_, '_> {
         if spare.is_none() {
             // Mark the replica dead first, so that the requests failed below do not hand their
             // streams to it again.
-            if let Some(faults) = self.faults.as_mut() {
-                faults.dead_replica[replica as usize] = true;
-            }
+            self.free.kill(replica);
         }
         if spare.is_none() || policy == FailurePolicy::Fail {
             for &(stream, id) in &in_flight {
@@ -437,7 +426,7 @@ impl Cluster<'_, '_> {
             faults.failed.insert(id);
         }
         if self.streams[stream as usize].request == Some(id) {
-            self.streams[stream as usize].request = None;
+            self.release_stream(stream);
         }
         self.end_request(
             engine,
@@ -451,8 +440,7 @@ impl Cluster<'_, '_> {
 
     /// Fails every waiting request when no replica is left to serve it.
     pub(super) fn fail_unservable(&mut self, now: Time) -> Result<(), SimError> {
-        let replicas = self.setup.plan.replicas as usize;
-        if (0..replicas).any(|r| self.replica_alive(r)) {
+        if self.free.any_alive() {
             return Ok(());
         }
         let cause = "no replica is left: every replica lost a chip that no spare replaced";

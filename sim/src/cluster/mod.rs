@@ -10,7 +10,9 @@
 //! back to back.
 
 mod faults;
+mod free;
 mod functional;
+mod gateway;
 mod graph;
 mod moe;
 mod pricing;
@@ -19,7 +21,6 @@ mod requests;
 mod speculative;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -30,8 +31,10 @@ use thiserror::Error;
 
 use faults::Faults;
 pub use faults::{FaultSetup, ScheduledFault};
+use free::FreeStreams;
 pub use functional::ExpertModels;
 pub use functional::Functional;
+pub use gateway::Gateway;
 use graph::TokenGraph;
 pub use moe::MoeSetup;
 use moe::MoeState;
@@ -41,6 +44,7 @@ use speculative::{Round, SpeculativeState};
 
 use crate::kernel::Kernel;
 use crate::plan::Plan;
+use crate::progress::Progress;
 use crate::result::records::{Outcome, RequestRecord, TimelineSpan, TokenRecord};
 use crate::result::stats::{FaultStats, MoeStats, SpeculationStats};
 use crate::workload::Request;
@@ -142,6 +146,15 @@ pub enum Timer {
     Detect(u32, Time),
 }
 
+/// Bytes the cluster keeps per stream: its state and its dispatch entries.
+pub const STREAM_BYTES: usize = std::mem::size_of::<Stream>() + std::mem::size_of::<bool>();
+
+/// Bytes the cluster keeps per request: the request, its record, failure cause and end flag.
+pub const REQUEST_BYTES: usize = std::mem::size_of::<Request>()
+    + std::mem::size_of::<Option<RequestRecord>>()
+    + std::mem::size_of::<Option<String>>()
+    + std::mem::size_of::<bool>();
+
 /// Per-stream state.
 #[derive(Clone, Debug, Default)]
 struct Stream {
@@ -187,14 +200,14 @@ pub struct ClusterSetup<'a> {
     pub seed: u64,
     /// Closed-loop concurrency, or `None` for open-loop arrivals.
     pub concurrency: Option<u32>,
-    /// The chip a host is attached to: prompts travel from it to their replica's first stage, and
-    /// every generated token travels back to it. `None`: requests appear at the first stage and
-    /// tokens count when chosen.
-    pub gateway: Option<u32>,
+    /// Where the hosts are: prompts travel from a replica's host chip to its first stage, and
+    /// every generated token travels back to it. [`Gateway::None`]: requests appear at the first
+    /// stage and tokens count when chosen.
+    pub gateway: Gateway,
     /// Record at most this many timeline spans.
     pub timeline_limit: usize,
     /// Counts generated tokens for a progress indicator (never read by the simulation).
-    pub progress: Option<Arc<AtomicU64>>,
+    pub progress: Option<Arc<Progress>>,
     /// Speculative decoding, when the plan has a draft chip per replica.
     pub speculation: Option<Speculation>,
     /// Faults and fail-over.
@@ -232,6 +245,8 @@ pub struct Cluster<'a, 'm> {
     next_request: u32,
     /// Every stream of every replica.
     streams: Vec<Stream>,
+    /// Which streams are free, ordered for dispatch.
+    free: FreeStreams,
     /// Per stream and chip role: the stream's last task there, which its next one follows.
     order: Vec<Option<TaskRef>>,
     /// Per ESP-NOW link: its packet-loss stream.
@@ -307,14 +322,10 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 ..Stream::default()
             })
             .collect();
-        let faults = setup.faults.clone().map(|fault_setup| {
-            Faults::new(
-                fault_setup,
-                plan.working_chips(),
-                plan.spares,
-                plan.replicas,
-            )
-        });
+        let faults = setup
+            .faults
+            .clone()
+            .map(|fault_setup| Faults::new(fault_setup, plan.working_chips(), plan.spares));
         let moe = MoeState::new(
             setup.moe,
             functional.is_some(),
@@ -334,6 +345,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             pending: VecDeque::new(),
             next_request: 0,
             streams,
+            free: FreeStreams::new(plan.replicas, plan.streams_per_replica),
             order: vec![
                 None;
                 (stream_count * (plan.chips_per_replica() + 1 + plan.experts())) as usize

@@ -2,8 +2,6 @@
 //! token is recorded and delivered (to the gateway, when there is one), and the request ends
 //! completed or failed with its cause; in a closed loop its client then sends the next one.
 
-use std::sync::atomic::Ordering;
-
 use rand_chacha::rand_core::Rng;
 
 use ruvsim_hw::phases::PhaseTimes;
@@ -35,7 +33,7 @@ impl Cluster<'_, '_> {
     ) -> Result<(), SimError> {
         self.fail_unservable(now)?;
         while let Some(&id) = self.pending.front() {
-            let Some(stream) = self.free_stream() else {
+            let Some(stream) = self.free.choose() else {
                 break;
             };
             self.pending.pop_front();
@@ -44,27 +42,10 @@ impl Cluster<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn free_stream(&self) -> Option<u32> {
-        let per = self.setup.plan.streams_per_replica as usize;
-        self.streams
-            .chunks(per)
-            .enumerate()
-            .map(|(replica, streams)| {
-                let free = if self.replica_alive(replica) {
-                    streams.iter().filter(|s| s.request.is_none()).count()
-                } else {
-                    0
-                };
-                (free, std::cmp::Reverse(replica))
-            })
-            .filter(|&(free, _)| free > 0)
-            .max()
-            .and_then(|(_, std::cmp::Reverse(replica))| {
-                let base = replica * per;
-                (base..base + per)
-                    .find(|&s| self.streams[s].request.is_none())
-                    .map(|s| s as u32)
-            })
+    /// Frees `stream` for the next request.
+    pub(super) fn release_stream(&mut self, stream: u32) {
+        self.streams[stream as usize].request = None;
+        self.free.set_busy(stream, false);
     }
 
     /// Starts request `id` on `stream`: its whole prompt enters the pipeline.
@@ -88,6 +69,7 @@ impl Cluster<'_, '_> {
                 .map(|_| rng::stream(self.setup.seed, Purpose::Speculation, u64::from(id))),
             ..Stream::default()
         };
+        self.free.set_busy(stream, true);
         self.records[id as usize] = Some(RequestRecord {
             id,
             arrival: request.arrival.unwrap_or(now),
@@ -107,10 +89,10 @@ impl Cluster<'_, '_> {
         if let Some(draft) = self.speculative.draft.as_mut() {
             draft.start_request(stream, self.setup.sampler, 0);
         }
-        let uploaded = match self.setup.gateway {
+        let first = self.leader(replica, 0);
+        let uploaded = match self.setup.gateway.for_chip(first) {
             Some(gateway) => {
                 let bytes = TOKEN_BYTES * request.prompt.len() as u32;
-                let first = self.leader(replica, 0);
                 self.send_marked(engine, stream, gateway, first, bytes, &[], None)?
             }
             None => Vec::new(),
@@ -121,7 +103,6 @@ impl Cluster<'_, '_> {
         }
         if let Some(draft_chip) = self.setup.plan.draft_chip(replica) {
             // The draft takes the prompt into its own context, next to the target's prefill.
-            let first = self.leader(replica, 0);
             let bytes = TOKEN_BYTES * request.prompt.len() as u32;
             let mut after =
                 self.send_marked(engine, stream, first, draft_chip, bytes, &uploaded, None)?;
@@ -234,6 +215,7 @@ impl Cluster<'_, '_> {
             .tokens
             .extend(chosen.iter().take(count as usize).copied());
         let last_leader = self.leader(replica, plan.pipeline - 1);
+        let first_leader = self.leader(replica, 0);
         for i in 0..count {
             self.tokens.push(TokenRecord {
                 request: id,
@@ -250,9 +232,9 @@ impl Cluster<'_, '_> {
             });
             let record_index = (self.tokens.len() - 1) as u32;
             if let Some(progress) = &self.setup.progress {
-                progress.fetch_add(1, Ordering::Relaxed);
+                progress.token();
             }
-            match self.setup.gateway {
+            match self.setup.gateway.for_chip(first_leader) {
                 Some(gateway) if gateway != last_leader => {
                     self.send_marked(
                         engine,
@@ -270,7 +252,7 @@ impl Cluster<'_, '_> {
         if generated >= wanted {
             // The stream is free for the next request; the request ends when its last token
             // reaches the user.
-            self.streams[stream as usize].request = None;
+            self.release_stream(stream);
             self.dispatch(engine, now)?;
             return Ok(true);
         }
@@ -313,7 +295,7 @@ impl Cluster<'_, '_> {
         now: Time,
         outcome: Outcome,
     ) -> Result<(), SimError> {
-        self.streams[stream as usize].request = None;
+        self.release_stream(stream);
         self.end_request(engine, id, now, outcome)
     }
 

@@ -1,7 +1,6 @@
 //! Building a run: everything the cluster process needs before its first event, checked and
 //! owned in one [`BuiltRun`] (the model, the calibration, the wiring, the requests, the plan).
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use ruvsim_core::{synthetic_model, Model, SamplerConfig};
@@ -14,16 +13,17 @@ use ruvsim_topologies::{LinkKind, Topology};
 
 use super::faults::fault_setup;
 use super::{RunError, RunOptions};
-use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, MoeSetup, Speculation};
+use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, Gateway, MoeSetup, Speculation};
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, MoeRequest, Plan, PlanRequest};
+use crate::progress::{self, Progress, RunPhase};
 use crate::scenario::{
     ClusterSpec, Fidelity, LoadedScenario, MoeSpec, RouterSpec, Scenario, SpeculativeSpec,
 };
 use crate::workload::{build_requests, Arrivals, Request};
 
 /// Most timeline spans a run records unless told otherwise.
-const DEFAULT_TIMELINE_LIMIT: usize = 200_000;
+pub const DEFAULT_TIMELINE_LIMIT: usize = 200_000;
 
 /// A run ready to execute: the scenario's settings resolved against the command line, the model
 /// prepared, the cluster wired and planned, the requests drawn. The cluster process borrows from
@@ -63,10 +63,12 @@ pub struct BuiltRun<'s> {
     pub faults: Option<FaultSetup>,
     /// The experts' synthetic model files, in functional fidelity.
     pub expert_bytes: Vec<Vec<u8>>,
+    /// Where the hosts are attached.
+    pub gateway: Gateway,
     /// Most timeline spans to record.
     pub timeline_limit: usize,
     /// The progress counter, when a caller watches one.
-    pub progress: Option<Arc<AtomicU64>>,
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// The models a functional run executes, parsed zero-copy from a [`BuiltRun`]'s bytes.
@@ -128,6 +130,11 @@ pub fn build<'s>(
     options: &RunOptions,
 ) -> Result<BuiltRun<'s>, RunError> {
     let scenario = &loaded.scenario;
+    let progress = options.progress.as_deref();
+    progress::enter(progress, RunPhase::Model);
+    if let Some(limit) = options.memory_limit {
+        super::size::check(scenario, limit)?;
+    }
     let seed = options.seed.unwrap_or(scenario.scenario.seed);
     let fidelity = options.fidelity.unwrap_or(scenario.scenario.fidelity);
     let functional = fidelity == Fidelity::Functional;
@@ -143,20 +150,14 @@ pub fn build<'s>(
     let calibration = calibration_for(loaded, options)?;
     let cluster_spec = &scenario.cluster;
     let cpu = cpu_setup(cluster_spec, &calibration);
+    progress::enter(progress, RunPhase::Wiring);
     let topology = cluster_spec.topology.build_relative_to(&loaded.dir)?;
     let kind = cluster_spec.link.kind();
     topology.check_ports(cluster_spec.variant.port_budget(kind))?;
     let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
-    if let Some(gateway) = cluster_spec.gateway {
-        if gateway >= topology.chips() {
-            return Err(RunError::Invalid(format!(
-                "cluster.gateway = {gateway} is not a chip of this {}-chip topology (valid: 0..={})",
-                topology.chips(),
-                topology.chips() - 1
-            )));
-        }
-    }
+    let gateway = gateway_setup(cluster_spec, &topology)?;
 
+    progress::enter(progress, RunPhase::Requests);
     let workload = &scenario.workload;
     let replay_text = match &workload.arrivals {
         Arrivals::Replay { file } => {
@@ -255,9 +256,40 @@ pub fn build<'s>(
         moe,
         faults,
         expert_bytes,
+        gateway,
         timeline_limit: options.timeline_limit.unwrap_or(DEFAULT_TIMELINE_LIMIT),
         progress: options.progress.clone(),
     })
+}
+
+/// The hosts of `cluster`: one chip (`gateway`, checked against the topology), one per group
+/// (`gateway_per_group`, which needs a hierarchical topology), or none.
+fn gateway_setup(cluster: &ClusterSpec, topology: &Topology) -> Result<Gateway, RunError> {
+    match (cluster.gateway, cluster.gateway_per_group) {
+        (Some(_), true) => Err(RunError::Invalid(
+            "cluster.gateway and cluster.gateway_per_group = true name two different host \
+             attachments; give one of them"
+                .into(),
+        )),
+        (Some(gateway), false) if gateway >= topology.chips() => Err(RunError::Invalid(format!(
+            "cluster.gateway = {gateway} is not a chip of this {}-chip topology (valid: 0..={})",
+            topology.chips(),
+            topology.chips() - 1
+        ))),
+        (Some(gateway), false) => Ok(Gateway::Chip(gateway)),
+        (None, true) => match topology.as_hierarchical() {
+            Some(hierarchical) => Ok(Gateway::PerGroup {
+                group_chips: hierarchical.group_chips(),
+                offset: hierarchical.gateway_of(0),
+            }),
+            None => Err(RunError::Invalid(format!(
+                "cluster.gateway_per_group = true needs groups, but the topology is a {} \
+                 (valid: kind = \"hierarchical\"; or give one chip with cluster.gateway)",
+                topology.kind()
+            ))),
+        },
+        (None, false) => Ok(Gateway::None),
+    }
 }
 
 impl BuiltRun<'_> {
@@ -284,7 +316,7 @@ impl BuiltRun<'_> {
             speculation: self.speculation,
             moe: self.moe,
             faults: self.faults.clone(),
-            gateway: cluster.gateway,
+            gateway: self.gateway,
             timeline_limit: self.timeline_limit,
             progress: self.progress.clone(),
             firmware: self.loaded.scenario.firmware,

@@ -8,10 +8,10 @@
 
 pub mod build;
 pub mod faults;
+pub mod size;
 pub mod summary;
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use thiserror::Error;
@@ -19,6 +19,7 @@ use thiserror::Error;
 use crate::cluster::{Cluster, ClusterOutput, SimError};
 use crate::model_source::ModelError;
 use crate::plan::PlanError;
+use crate::progress::{self, Progress, RunPhase};
 use crate::result::RunResult;
 use crate::scenario::{Fidelity, LoadedScenario};
 use crate::workload::WorkloadError;
@@ -28,7 +29,7 @@ use ruvsim_hw::calibration::CalibrationError;
 use ruvsim_hw::energy::EnergyError;
 use ruvsim_hw::link::LinkError;
 
-pub use build::{build, calibration_for, cpu_setup, BuiltRun};
+pub use build::{build, calibration_for, cpu_setup, BuiltRun, DEFAULT_TIMELINE_LIMIT};
 
 /// Options a command line adds to a scenario.
 #[derive(Clone, Debug, Default)]
@@ -43,9 +44,12 @@ pub struct RunOptions {
     pub calibration_file: Option<PathBuf>,
     /// Most timeline spans to record (default 200,000).
     pub timeline_limit: Option<usize>,
-    /// A counter the run adds every generated token to, for a progress indicator on another
-    /// thread (write-only: the simulation never reads it, so it cannot affect results).
-    pub progress: Option<Arc<AtomicU64>>,
+    /// Most bytes the run may use: a scenario whose estimate ([`size::estimate`]) exceeds it is
+    /// refused before anything is allocated. `None`: no limit.
+    pub memory_limit: Option<u64>,
+    /// The run's phase and generated tokens, for a progress indicator on another thread
+    /// (write-only: the simulation never reads it, so it cannot affect results).
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// Why a run failed.
@@ -78,6 +82,24 @@ pub enum RunError {
     /// A setting is invalid.
     #[error("{0}")]
     Invalid(String),
+    /// The run would not fit in memory.
+    #[error(
+        "the run needs an estimated {} for {chips} chips, more than the {} this machine can give \
+         it; at most about {largest} chips fit with the same workload per chip (see \
+         sim/src/run/size.rs for what the estimate counts)",
+        gib(*estimate),
+        gib(*limit)
+    )]
+    TooLarge {
+        /// Chips in the scenario.
+        chips: u64,
+        /// Estimated bytes.
+        estimate: u64,
+        /// Bytes available.
+        limit: u64,
+        /// The largest chip count that fits.
+        largest: u64,
+    },
     /// A file named by the scenario could not be read.
     #[error("cannot read {file}: {reason}")]
     Read {
@@ -88,10 +110,16 @@ pub enum RunError {
     },
 }
 
+/// `bytes` in GiB with one decimal, for messages.
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+}
+
 /// Runs a scenario: builds it, executes it, summarises it.
 pub fn simulate(loaded: &LoadedScenario, options: &RunOptions) -> Result<RunResult, RunError> {
     let mut run = build(loaded, options)?;
     let executed = execute(&mut run)?;
+    progress::enter(run.progress.as_deref(), RunPhase::Summarising);
     summary::summarise_run(run, executed)
 }
 
@@ -109,6 +137,7 @@ pub struct Executed {
 
 /// Runs the cluster process of a built run on the event engine until no event is left.
 pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
+    progress::enter(run.progress.as_deref(), RunPhase::Cluster);
     let requests = std::mem::take(&mut run.requests);
     let models = run.models()?;
     let mut cluster = Cluster::new(
@@ -119,7 +148,10 @@ pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
         requests,
     )?;
     let mut engine = Engine::new(cluster.resources());
+    let pending = size::pending_tasks(&run.loaded.scenario);
+    engine.reserve_tasks(usize::try_from(pending).unwrap_or(usize::MAX));
     cluster.prime(&mut engine)?;
+    progress::enter(run.progress.as_deref(), RunPhase::Simulating);
     engine.run(&mut cluster, Time::MAX)?;
     Ok(Executed {
         events: engine.events(),

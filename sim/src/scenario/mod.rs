@@ -370,6 +370,11 @@ pub struct ClusterSpec {
     /// the topology (default: none; requests appear at each replica's first stage).
     #[serde(default)]
     pub gateway: Option<u32>,
+    /// A host on every group of a hierarchical topology, attached to the group's gateway chip:
+    /// each replica's prompts and tokens go to the host of the group holding its first stage
+    /// (default false; exclusive with `gateway`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gateway_per_group: bool,
 }
 
 /// CPU settings, each optional.

@@ -1,0 +1,106 @@
+//! How much of a run a report folder holds: every record (one row per token, chip and link, the
+//! whole result and the timeline), or the summary alone, which large runs need because their
+//! per-token files grow to hundreds of megabytes.
+
+use std::str::FromStr;
+
+use thiserror::Error;
+
+/// Output volume of a report folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Records {
+    /// Every file: `report.html`, `summary.csv`, `tokens.csv`, `phases.csv`, `chips.csv`,
+    /// `links.csv`, the whole `result.json` and `timeline.json`.
+    All,
+    /// `report.html`, `summary.csv` and a `result.json` without the per-request, per-token,
+    /// per-chip, per-link and timeline arrays.
+    Summary,
+}
+
+impl Records {
+    /// Every volume, in the order the command line lists them.
+    pub const ALL: [Records; 2] = [Records::All, Records::Summary];
+
+    /// Clusters larger than this many chips write [`Records::Summary`] unless told otherwise:
+    /// at 16,384 chips the full folder is already 145 MB (measured on a hypercube of S3 replicas
+    /// with eight tokens per chip), and it grows linearly with the chips.
+    pub const AUTO_SUMMARY_ABOVE_CHIPS: u32 = 10_000;
+
+    /// The command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Records::All => "all",
+            Records::Summary => "summary",
+        }
+    }
+
+    /// The volume used when none is asked for: the summary above
+    /// [`Records::AUTO_SUMMARY_ABOVE_CHIPS`] chips, everything up to it.
+    pub fn automatic(chips: u32) -> Records {
+        if chips > Records::AUTO_SUMMARY_ABOVE_CHIPS {
+            Records::Summary
+        } else {
+            Records::All
+        }
+    }
+
+    /// The files this volume writes, in the order they are written.
+    pub fn files(self) -> &'static [&'static str] {
+        match self {
+            Records::All => &[
+                "report.html",
+                "summary.csv",
+                "tokens.csv",
+                "phases.csv",
+                "chips.csv",
+                "links.csv",
+                "result.json",
+                "timeline.json",
+            ],
+            Records::Summary => &["report.html", "summary.csv", "result.json"],
+        }
+    }
+}
+
+/// A volume name that is not one of [`Records::ALL`].
+#[derive(Debug, Error)]
+#[error("unknown records volume {0:?}: expected all or summary")]
+pub struct UnknownRecords(String);
+
+impl FromStr for Records {
+    type Err = UnknownRecords;
+
+    fn from_str(name: &str) -> Result<Records, UnknownRecords> {
+        Records::ALL
+            .into_iter()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| UnknownRecords(name.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Records;
+
+    #[test]
+    fn automatic_volume_switches_above_the_threshold() {
+        assert_eq!(Records::automatic(10_000), Records::All);
+        assert_eq!(Records::automatic(10_001), Records::Summary);
+    }
+
+    #[test]
+    fn names_parse_back_and_others_are_refused() {
+        for records in Records::ALL {
+            assert_eq!(records.name().parse::<Records>().ok(), Some(records));
+        }
+        let err = "some".parse::<Records>().unwrap_err().to_string();
+        assert!(err.contains("all or summary"), "{err}");
+    }
+
+    #[test]
+    fn summary_is_a_subset_of_all() {
+        for file in Records::Summary.files() {
+            assert!(Records::All.files().contains(file));
+        }
+    }
+}
