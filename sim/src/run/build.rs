@@ -132,11 +132,11 @@ pub fn build<'s>(
     let scenario = &loaded.scenario;
     let progress = options.progress.as_deref();
     progress::enter(progress, RunPhase::Model);
-    if let Some(limit) = options.memory_limit {
-        super::size::check(scenario, limit)?;
-    }
     let seed = options.seed.unwrap_or(scenario.scenario.seed);
     let fidelity = options.fidelity.unwrap_or(scenario.scenario.fidelity);
+    if let Some(limit) = options.memory_limit {
+        super::size::check(scenario, fidelity, limit)?;
+    }
     let functional = fidelity == Fidelity::Functional;
     let speculative = scenario.speculative.as_ref();
     let prepared = prepare(

@@ -85,10 +85,16 @@ pub enum RunError {
     /// The run would not fit in memory.
     #[error(
         "the run needs an estimated {} for {chips} chips, more than the {} this machine can give \
-         it; at most about {largest} chips fit with the same workload per chip (see \
-         sim/src/run/size.rs for what the estimate counts)",
+         it; {} (see sim/src/run/size.rs for what the estimate counts)",
         gib(*estimate),
-        gib(*limit)
+        gib(*limit),
+        if *largest == 0 {
+            "not even one chip fits with this workload and model: fewer requests, shorter prompts \
+             or a smaller model would"
+                .to_string()
+        } else {
+            format!("at most about {largest} chips fit with the same workload per chip")
+        }
     )]
     TooLarge {
         /// Chips in the scenario.

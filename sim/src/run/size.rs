@@ -9,6 +9,8 @@
 //!   result and energy rows, and [`TOPOLOGY_BYTES_PER_CHIP`] for the wiring's tables;
 //! - per request: the request, its record, its prompt and generated token ids, and one token
 //!   record per generated token;
+//! - the model, for a synthetic model in functional fidelity: its f32 weights while generated and
+//!   the model file they become;
 //! - per stream: its state, and the task graphs of a whole prompt in flight (every prompt token
 //!   is scheduled at admission: a compute task and a hop per chip of the replica, plus the
 //!   gateway's hops), each task a slot of the engine's table (reserved at this size, so the
@@ -21,8 +23,9 @@ use ruvsim_hw::energy::ChipEnergy;
 use super::RunError;
 use crate::cluster::{Timer, Work, REQUEST_BYTES, STREAM_BYTES};
 use crate::result::{ChipResult, TokenRecord};
-use crate::scenario::Scenario;
+use crate::scenario::{Fidelity, ModelSpec, Scenario, ShapeSpec};
 use crate::workload::{Arrivals, PromptSpec};
+use ruvsim_core::ModelShape;
 
 /// Link resources counted per chip: a chain or ring has one per chip, a tree fewer, a hypercube
 /// of dimension d has d/2; the regular families at the sizes this guard matters for have at most
@@ -112,8 +115,40 @@ pub fn pending_tasks(scenario: &Scenario) -> u64 {
     Load::of(scenario).pending_tasks()
 }
 
-/// Estimates the memory of `scenario`'s run from its sizes alone.
-pub fn estimate(scenario: &Scenario) -> Result<SizeEstimate, RunError> {
+/// Bytes the host holds for a synthetic model in functional fidelity: its f32 weights while they
+/// are generated, and the model file they become (at most 4 bytes per weight). A model read from a
+/// file is bounded by that file instead.
+fn model_bytes(scenario: &Scenario, fidelity: Fidelity) -> u64 {
+    let (ModelSpec::Synthetic { shape, .. }, Fidelity::Functional) = (&scenario.model, fidelity)
+    else {
+        return 0;
+    };
+    let shape = match shape {
+        ShapeSpec::Preset(name) => match ModelShape::preset(name) {
+            Some(shape) => shape,
+            None => return 0,
+        },
+        ShapeSpec::Custom(shape) => *shape,
+    };
+    let (d, h, kv) = (
+        u64::from(shape.dim),
+        u64::from(shape.hidden_dim),
+        u64::from(shape.dim) * u64::from(shape.n_kv_heads) / u64::from(shape.n_heads.max(1)),
+    );
+    let per_layer = (2 * d)
+        .saturating_add(2 * d * d)
+        .saturating_add(2 * kv * d)
+        .saturating_add(3 * h * d);
+    let classifiers = if shape.shared_classifier { 1 } else { 2 };
+    let weights = u64::from(shape.n_layers)
+        .saturating_mul(per_layer)
+        .saturating_add(classifiers * u64::from(shape.vocab_size).saturating_mul(d))
+        .saturating_add(d);
+    weights.saturating_mul(8)
+}
+
+/// Estimates the memory of `scenario`'s run at `fidelity` from its sizes alone.
+pub fn estimate(scenario: &Scenario, fidelity: Fidelity) -> Result<SizeEstimate, RunError> {
     let chips = u64::from(scenario.cluster.topology.chips()?);
     let load = Load::of(scenario);
     let new_tokens = u64::from(scenario.workload.new_tokens);
@@ -135,14 +170,19 @@ pub fn estimate(scenario: &Scenario) -> Result<SizeEstimate, RunError> {
         .saturating_mul(per_chip)
         .saturating_add(load.requests.saturating_mul(per_request))
         .saturating_add(load.streams.saturating_mul(per_stream))
-        .saturating_add(load.pending_tasks().saturating_mul(task));
+        .saturating_add(load.pending_tasks().saturating_mul(task))
+        .saturating_add(model_bytes(scenario, fidelity));
     Ok(SizeEstimate { chips, bytes })
 }
 
 /// Refuses `scenario` when its estimated memory exceeds `limit` bytes, naming the estimate, the
 /// limit and the largest chip count that would fit.
-pub fn check(scenario: &Scenario, limit: u64) -> Result<SizeEstimate, RunError> {
-    let estimate = estimate(scenario)?;
+pub fn check(
+    scenario: &Scenario,
+    fidelity: Fidelity,
+    limit: u64,
+) -> Result<SizeEstimate, RunError> {
+    let estimate = estimate(scenario, fidelity)?;
     if estimate.bytes > limit {
         return Err(RunError::TooLarge {
             chips: estimate.chips,
@@ -159,6 +199,7 @@ mod tests {
     use super::{check, estimate};
     use crate::run::RunError;
     use crate::scenario::parse;
+    use crate::scenario::Fidelity;
 
     fn chain(chips: u32, requests: u32) -> crate::scenario::Scenario {
         let text = format!(
@@ -189,8 +230,8 @@ new_tokens = 8
 
     #[test]
     fn estimate_grows_linearly_with_chips_and_requests() {
-        let small = estimate(&chain(1_000, 1_000)).unwrap();
-        let large = estimate(&chain(1_000_000, 1_000_000)).unwrap();
+        let small = estimate(&chain(1_000, 1_000), Fidelity::Timing).unwrap();
+        let large = estimate(&chain(1_000_000, 1_000_000), Fidelity::Timing).unwrap();
         assert_eq!(large.bytes, small.bytes * 1_000);
         assert_eq!(large.chips, 1_000_000);
     }
@@ -198,7 +239,11 @@ new_tokens = 8
     #[test]
     fn a_billion_chip_chain_is_refused_with_the_estimate_and_what_fits() {
         let limit = 24 << 30;
-        match check(&chain(1_000_000_000, 1_000_000_000), limit) {
+        match check(
+            &chain(1_000_000_000, 1_000_000_000),
+            Fidelity::Timing,
+            limit,
+        ) {
             Err(RunError::TooLarge {
                 chips,
                 estimate,
@@ -210,10 +255,34 @@ new_tokens = 8
                 assert_eq!(l, limit);
                 assert!(largest > 0 && largest < chips);
                 // The largest size fits, and a size well above it does not.
-                let fits = check(&chain(largest as u32, largest as u32), limit);
+                let fits = check(
+                    &chain(largest as u32, largest as u32),
+                    Fidelity::Timing,
+                    limit,
+                );
                 assert!(fits.is_ok(), "{largest} chips should fit");
             }
             other => panic!("expected TooLarge, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_huge_synthetic_model_is_refused_in_functional_fidelity_only() {
+        let mut scenario = chain(3, 1);
+        scenario.model = parse(
+            "m.toml",
+            "[scenario]\nname = \"m\"\n[model]\nsource = \"synthetic\"\nshape = { dim = 65536, \
+             hidden_dim = 65536, n_layers = 4096, n_heads = 2, n_kv_heads = 2, vocab_size = 1024, \
+             seq_len = 64 }\nprecision = \"int8\"\n[cluster]\nvariant = \"esp32s3\"\n\
+             topology = { kind = \"chain\", chips = 3 }\nlink = { kind = \"uart\", baud = 115200 }\n\
+             [workload]\narrivals = { kind = \"closed_loop\", concurrency = 1 }\nrequests = 1\n\
+             prompt = { length = 4 }\nnew_tokens = 4\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .model;
+        let limit = 16 << 30;
+        assert!(check(&scenario, Fidelity::Timing, limit).is_ok());
+        let err = check(&scenario, Fidelity::Functional, limit).unwrap_err();
+        assert!(err.to_string().contains("not even one chip fits"), "{err}");
     }
 }
