@@ -179,6 +179,19 @@ pub fn exponential<R: Rng + ?Sized>(rng: &mut R, mean: Duration) -> Result<Durat
     Ok(Duration::from_ps(sample.round() as u64))
 }
 
+/// An exponentially distributed duration with the given mean, or `None` when the draw falls at
+/// or after `limit` (a crash after the simulated horizon simply does not happen in the run).
+/// Consumes one `u64` from the stream, like [`exponential`], whatever the mean.
+pub fn exponential_before<R: Rng + ?Sized>(
+    rng: &mut R,
+    mean: Duration,
+    limit: Duration,
+) -> Option<Duration> {
+    let u = uniform_open_closed(rng);
+    let sample = -libm::log(u) * mean.as_ps() as f64;
+    (sample < limit.as_ps() as f64).then(|| Duration::from_ps(sample.round() as u64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +284,29 @@ mod tests {
         let mut again = stream(11, Purpose::Arrivals, 0);
         assert_eq!(exponential(&mut again, mean).unwrap().as_ps(), samples[0]);
         assert!(exponential(&mut again, Duration::MAX).is_err());
+    }
+
+    #[test]
+    fn draws_before_a_limit_match_the_plain_draws_and_drop_the_rest() {
+        let mean = Duration::from_ms(5);
+        let mut a = stream(9, Purpose::Faults, 0);
+        let mut b = stream(9, Purpose::Faults, 0);
+        for _ in 0..100 {
+            let plain = exponential(&mut a, mean).unwrap();
+            assert_eq!(exponential_before(&mut b, mean, Duration::MAX), Some(plain));
+        }
+        // A mean far beyond the time range: most draws fall after the limit, and each draw still
+        // consumes exactly one word of the stream.
+        let huge = Duration::from_ps(u64::MAX);
+        let mut c = stream(9, Purpose::Faults, 1);
+        let mut d = stream(9, Purpose::Faults, 1);
+        let late = (0..100)
+            .filter(|_| exponential_before(&mut c, huge, Duration::from_ps(u64::MAX / 2)).is_none())
+            .count();
+        assert!(late > 40, "{late}");
+        for _ in 0..100 {
+            d.next_u64();
+        }
+        assert_eq!(c.next_u64(), d.next_u64());
     }
 }

@@ -20,7 +20,7 @@ use super::{Cluster, Kernel, Outcome, SimError, Timer, Work};
 use crate::result::stats::FaultStats;
 use crate::scenario::FailurePolicy;
 use ruvsim_engine::engine::Engine;
-use ruvsim_engine::rng::{self, bernoulli, exponential, Probability, Purpose};
+use ruvsim_engine::rng::{self, bernoulli, exponential_before, Probability, Purpose};
 use ruvsim_engine::stats::Distribution;
 use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::chip::step_time;
@@ -174,9 +174,10 @@ impl Cluster<'_, '_> {
         if let Some(mtbf) = faults.setup.mtbf {
             for chip in 0..self.setup.plan.working_chips() {
                 let mut stream = rng::stream(self.setup.seed, Purpose::Faults, u64::from(chip));
-                let after = exponential(&mut stream, mtbf)
-                    .map_err(|e| SimError::Internal(e.to_string()))?;
-                if let Some(at) = Time::ZERO.checked_add(after) {
+                // A draw past half of simulated time is a crash after any run: not scheduled.
+                let horizon = Duration::from_ps(u64::MAX / 2);
+                let after = exponential_before(&mut stream, mtbf, horizon);
+                if let Some(at) = after.and_then(|after| Time::ZERO.checked_add(after)) {
                     timers.push((at, Timer::Crash(chip)));
                 }
             }
