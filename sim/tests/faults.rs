@@ -203,3 +203,81 @@ fn functional_runs_keep_their_tokens_through_a_fail_over() {
         "interrupted kernels are not run twice"
     );
 }
+
+/// Six chips: the five-stage pipeline and one spare (chip 5).
+const ONE_SPARE: &str = "[faults]\nspares = 1\n";
+
+#[test]
+fn a_spare_that_crashed_does_not_take_over() {
+    let faults = format!(
+        "{ONE_SPARE}events = [{{ kind = \"crash\", chip = 5, at_ms = 1.0 }}, \
+         {{ kind = \"crash\", chip = 2, at_ms = 2.0 }}]"
+    );
+    let result = run(&scenario(6, CLOSED, &faults, std::path::Path::new(".")));
+    let stats = result.faults.unwrap();
+    assert_eq!((stats.crashes, stats.failovers), (2, 0));
+    assert_eq!(result.summary.requests_failed, 3);
+}
+
+#[test]
+fn a_chip_that_crashes_during_a_hang_stays_down() {
+    let here = std::path::Path::new(".");
+    let crash = "{ kind = \"crash\", chip = 2, at_ms = 5.0 }";
+    let crash_only = run(&scenario(
+        5,
+        CLOSED,
+        &format!("[faults]\nevents = [{crash}]"),
+        here,
+    ));
+    let hang_then_crash = run(&scenario(
+        5,
+        CLOSED,
+        &format!("[faults]\nevents = [{{ kind = \"hang\", chip = 2, at_ms = 2.0, for_ms = 20.0 }}, {crash}]"),
+        here,
+    ));
+    // Hung from 2 ms and crashed at 5 ms, the chip computes nothing after 2 ms: no more tokens
+    // than when it ran until the crash.
+    assert!(
+        hang_then_crash.summary.tokens_generated <= crash_only.summary.tokens_generated,
+        "{} tokens with the hang, {} without",
+        hang_then_crash.summary.tokens_generated,
+        crash_only.summary.tokens_generated
+    );
+    assert_eq!(hang_then_crash.summary.requests_failed, 3);
+}
+
+#[test]
+fn overlapping_hangs_end_with_the_last_of_them() {
+    let here = std::path::Path::new(".");
+    let long = "{ kind = \"hang\", chip = 3, at_ms = 2.0, for_ms = 20.0 }";
+    let single = run(&scenario(
+        5,
+        CLOSED,
+        &format!("[faults]\nevents = [{long}]"),
+        here,
+    ));
+    let nested = run(&scenario(
+        5,
+        CLOSED,
+        &format!("[faults]\nevents = [{long}, {{ kind = \"hang\", chip = 3, at_ms = 3.0, for_ms = 1.0 }}]"),
+        here,
+    ));
+    assert_eq!(nested.faults.as_ref().unwrap().hangs, 2);
+    assert_eq!(nested.summary.makespan, single.summary.makespan);
+}
+
+#[test]
+fn a_fault_after_the_last_request_does_not_stretch_the_energy_window() {
+    let here = std::path::Path::new(".");
+    let clean = run(&scenario(5, CLOSED, "", here));
+    let late = run(&scenario(
+        5,
+        CLOSED,
+        "[faults]\nevents = [{ kind = \"link_down\", from = 0, to = 1, at_ms = 1e6, for_ms = 1.0 }, \
+         { kind = \"hang\", chip = 1, at_ms = 2e6, for_ms = 1.0 }]",
+        here,
+    ));
+    assert_eq!(late.summary.makespan, clean.summary.makespan);
+    assert_eq!(late.energy.per_token_nj, clean.energy.per_token_nj);
+    assert!(late.energy.per_token_nj.is_some());
+}

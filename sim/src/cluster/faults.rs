@@ -9,7 +9,10 @@
 //!
 //! Work is charged to *roles* (the plan's chip ids), while messages travel between the physical
 //! chips that hold the roles: after a fail-over, the spare's position in the topology is what the
-//! routes use.
+//! routes use. A scheduled fault names a physical chip: a crash of an idle spare takes it out of
+//! the pool, a hang of an idle spare delays its take-over until the hang ends, and a fault of a
+//! chip that already crashed changes nothing. Outages of one chip or link may overlap: it is back
+//! in service when the last of them ends, and a chip that crashes during a hang stays down.
 
 use ruvsim_core::Phase;
 use std::collections::{BTreeSet, VecDeque};
@@ -91,13 +94,23 @@ impl FaultSetup {
     }
 }
 
+/// [`Faults::role_of`] of a spare that holds no role yet.
+pub(super) const NO_ROLE: u32 = u32::MAX;
+
 /// Fault state of a run.
 pub(super) struct Faults {
     pub setup: FaultSetup,
     /// Physical chip holding each role (identity until a fail-over).
     pub physical: Vec<u32>,
     pub spares: VecDeque<u32>,
+    /// Per physical chip: the role it holds, or [`NO_ROLE`] for a spare not yet in service.
+    pub role_of: Vec<u32>,
+    /// Per physical chip: it crashed.
     pub crashed: Vec<bool>,
+    /// Per physical chip: the end of its latest hang.
+    pub hung_until: Vec<Time>,
+    /// Per link resource: the end of its latest outage.
+    pub link_down_until: std::collections::BTreeMap<u32, Time>,
     /// Per role: its running task was interrupted and will start again; in functional fidelity
     /// the kernel already ran, so the restart is charged its predicted counts without running it
     /// twice.
@@ -116,7 +129,12 @@ impl Faults {
             setup,
             physical: (0..working_chips).collect(),
             spares: (working_chips..working_chips + spares).collect(),
-            crashed: vec![false; working_chips as usize],
+            role_of: (0..working_chips)
+                .chain(std::iter::repeat_n(NO_ROLE, spares as usize))
+                .collect(),
+            crashed: vec![false; (working_chips + spares) as usize],
+            hung_until: vec![Time::ZERO; (working_chips + spares) as usize],
+            link_down_until: std::collections::BTreeMap::new(),
             interrupted: vec![false; working_chips as usize],
             retried: BTreeSet::new(),
             failed: BTreeSet::new(),
@@ -193,7 +211,8 @@ impl Cluster<'_, '_> {
         self.ended.iter().all(|&e| e)
     }
 
-    /// Role `chip` stops for good at `now`.
+    /// Physical chip `chip` stops for good at `now`: the role it holds stops until a spare takes
+    /// over; an idle spare leaves the pool.
     pub(super) fn on_crash(
         &mut self,
         engine: &mut Engine<Work, Timer>,
@@ -206,18 +225,28 @@ impl Cluster<'_, '_> {
         let Some(faults) = self.faults.as_mut() else {
             return Ok(());
         };
-        if chip as usize >= faults.crashed.len() || faults.crashed[chip as usize] {
+        if faults
+            .crashed
+            .get(chip as usize)
+            .is_none_or(|&crashed| crashed)
+        {
             return Ok(());
         }
         faults.crashed[chip as usize] = true;
         faults.stats.crashes += 1;
+        let role = faults.role_of[chip as usize];
+        if role == NO_ROLE {
+            faults.spares.retain(|&spare| spare != chip);
+            return Ok(());
+        }
         let detected = faults.setup.detection(now);
-        faults.interrupted[chip as usize] = engine.block(chip)?;
-        engine.set_timer(detected, Timer::Detect(chip, now))?;
+        faults.interrupted[role as usize] |= engine.block(role)?;
+        engine.set_timer(detected, Timer::Detect(role, now))?;
         Ok(())
     }
 
-    /// Role `chip` stops for `length`; longer than the heartbeat timeout counts as a crash.
+    /// Physical chip `chip` stops for `length`; longer than the heartbeat timeout counts as a
+    /// crash. The role it holds resumes when its last overlapping hang ends.
     pub(super) fn on_hang(
         &mut self,
         engine: &mut Engine<Work, Timer>,
@@ -231,12 +260,55 @@ impl Cluster<'_, '_> {
         if length >= faults.setup.timeout {
             return self.on_crash(engine, chip, now);
         }
-        if chip as usize >= faults.crashed.len() || faults.crashed[chip as usize] {
+        if faults
+            .crashed
+            .get(chip as usize)
+            .is_none_or(|&crashed| crashed)
+        {
             return Ok(());
         }
         faults.stats.hangs += 1;
-        faults.interrupted[chip as usize] = engine.block(chip)?;
-        engine.set_timer(now + length, Timer::Resume(chip))?;
+        let end = now + length;
+        let hung_until = &mut faults.hung_until[chip as usize];
+        let already_hung = *hung_until > now;
+        *hung_until = (*hung_until).max(end);
+        let role = faults.role_of[chip as usize];
+        if role == NO_ROLE {
+            // An idle spare: a take-over during the hang waits for its end.
+            return Ok(());
+        }
+        if !already_hung {
+            faults.interrupted[role as usize] |= engine.block(role)?;
+        }
+        engine.set_timer(end, Timer::Resume(role))?;
+        Ok(())
+    }
+
+    /// An outage of `resource` (a role's chip or a link) may have ended at `now`: it is put
+    /// back in service unless a longer overlapping outage is still on or its chip crashed.
+    pub(super) fn on_resume(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        resource: u32,
+        now: Time,
+    ) -> Result<(), SimError> {
+        if let Some(faults) = &self.faults {
+            let still_out = if resource < self.chips {
+                let chip = faults.physical.get(resource as usize).copied();
+                chip.is_some_and(|chip| {
+                    faults.crashed[chip as usize] || faults.hung_until[chip as usize] > now
+                })
+            } else {
+                faults
+                    .link_down_until
+                    .get(&resource)
+                    .is_some_and(|&until| until > now)
+            };
+            if still_out {
+                return Ok(());
+            }
+        }
+        engine.unblock(resource, self)?;
         Ok(())
     }
 
@@ -254,12 +326,15 @@ impl Cluster<'_, '_> {
         } else {
             self.setup.topology.link_id(from, to)?
         };
+        let resource = self.chips + link;
+        let end = now + length;
         if let Some(faults) = self.faults.as_mut() {
             faults.stats.link_outages += 1;
+            let until = faults.link_down_until.entry(resource).or_insert(Time::ZERO);
+            *until = (*until).max(end);
         }
-        let resource = self.chips + link;
         engine.block(resource)?;
-        engine.set_timer(now + length, Timer::Resume(resource))?;
+        engine.set_timer(end, Timer::Resume(resource))?;
         Ok(())
     }
 
@@ -287,8 +362,15 @@ impl Cluster<'_, '_> {
         faults.detect.push(now - stopped);
         let spare = faults.spares.pop_front();
         let policy = faults.setup.policy;
+        // A spare still hung starts loading when its hang ends.
+        let spare_wait = spare.map_or(Duration::ZERO, |spare| {
+            faults.hung_until[spare as usize]
+                .checked_duration_since(now)
+                .unwrap_or(Duration::ZERO)
+        });
         if let Some(spare) = spare {
             faults.physical[chip as usize] = spare;
+            faults.role_of[spare as usize] = chip;
             faults.stats.failovers += 1;
         }
         let cause = format!(
@@ -348,7 +430,7 @@ impl Cluster<'_, '_> {
             chip,
             Work::Recover {
                 chip,
-                duration: load + rebuild,
+                duration: spare_wait + load + rebuild,
                 stopped,
             },
         )?;

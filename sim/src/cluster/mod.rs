@@ -239,6 +239,9 @@ pub struct Cluster<'a, 'm> {
     failures: Vec<Option<String>>,
     /// Whether each request has ended.
     ended: Vec<bool>,
+    /// When the last task ended: the end of the work the cluster did (a fault timer that fires
+    /// later does no work and does not lengthen the run).
+    last_work: Time,
     /// Arrived requests waiting for a free stream.
     pending: VecDeque<u32>,
     /// The next closed-loop request to issue.
@@ -341,6 +344,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
             ended: vec![false; requests.len()],
+            last_work: Time::ZERO,
             requests,
             pending: VecDeque::new(),
             next_request: 0,
@@ -409,6 +413,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             speculation: self.speculative.stats,
             moe: self.moe.stats,
             faults: fault_stats,
+            last_work: self.last_work,
         })
     }
 }
@@ -435,6 +440,8 @@ pub struct ClusterOutput {
     pub faults: Option<FaultStats>,
     /// Expert load, when the plan has experts.
     pub moe: Option<MoeStats>,
+    /// When the last task ended.
+    pub last_work: Time,
 }
 
 impl Process for Cluster<'_, '_> {
@@ -452,6 +459,7 @@ impl Process for Cluster<'_, '_> {
         now: Time,
         engine: &mut Engine<Work, Timer>,
     ) -> Result<(), SimError> {
+        self.last_work = self.last_work.max(now);
         match task {
             Work::Compute {
                 stream,
@@ -517,7 +525,7 @@ impl Process for Cluster<'_, '_> {
             Timer::LinkDown(from, to, length) => {
                 self.on_link_down(engine, from, to, length, now)?
             }
-            Timer::Resume(resource) => engine.unblock(resource, self)?,
+            Timer::Resume(resource) => self.on_resume(engine, resource, now)?,
             Timer::Detect(chip, stopped) => self.on_detect(engine, chip, stopped, now)?,
         }
         Ok(())

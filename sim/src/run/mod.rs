@@ -137,8 +137,6 @@ pub struct Executed {
     pub usage: Vec<ResourceUse>,
     /// Events processed.
     pub events: u64,
-    /// Time of the last event.
-    pub last_event: Time,
 }
 
 /// Runs the cluster process of a built run on the event engine until no event is left.
@@ -162,7 +160,6 @@ pub fn execute(run: &mut BuiltRun<'_>) -> Result<Executed, RunError> {
     Ok(Executed {
         events: engine.events(),
         usage: engine.usage().to_vec(),
-        last_event: engine.now(),
         output: cluster.into_output()?,
     })
 }

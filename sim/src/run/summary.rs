@@ -24,7 +24,6 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
         output,
         usage,
         events,
-        last_event,
     } = executed;
     let BuiltRun {
         loaded,
@@ -115,7 +114,7 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
         calibration: &calibration,
         cpu: &cpu,
         spec: &scenario.energy,
-        window: energy_window(&output.requests, last_event),
+        window: energy_window(&output.requests, output.last_work),
         busy: &busy,
         tokens: summary.tokens_generated,
     })?;
@@ -205,15 +204,16 @@ fn link_ends(topology: &ruvsim_topologies::Topology, link: u32) -> String {
     }
 }
 
-/// The span energy is accounted over: from the first arrival to the last event (a failed request's
-/// last transfers can end after the last request does).
-fn energy_window(requests: &[RequestRecord], last_event: Time) -> Duration {
+/// The span energy is accounted over: from the first arrival to the end of the last work (a failed
+/// request's last transfers can end after the last request does; a fault timer that fires after
+/// all work ended does not lengthen it).
+fn energy_window(requests: &[RequestRecord], last_work: Time) -> Duration {
     let start = requests
         .iter()
         .map(|r| r.arrival)
         .min()
         .unwrap_or(Time::ZERO);
-    let end = requests.iter().map(|r| r.end).fold(last_event, Time::max);
+    let end = requests.iter().map(|r| r.end).fold(last_work, Time::max);
     end.checked_duration_since(start).unwrap_or(Duration::ZERO)
 }
 
