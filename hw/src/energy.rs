@@ -435,7 +435,7 @@ pub struct ChipEnergy {
 pub struct EnergyResult {
     /// `simulated`: state times come from the event simulation.
     pub tier: Tier,
-    /// The span energy is accounted over: from the first arrival to the last event.
+    /// The span energy is accounted over: from the first arrival to the end of the last work.
     pub window: Duration,
     /// Supply voltage, millivolts.
     pub supply_mv: u64,

@@ -1,0 +1,146 @@
+//! Fault invariants over random fault schedules: every request ends completed or failed with a
+//! cause, the crashes counted are the crashes that happened while work remained, and energy is
+//! accounted over the span of the work.
+
+use proptest::prelude::*;
+use ruvsim_sim::result::{Outcome, RunResult};
+use ruvsim_sim::run::{simulate, RunOptions};
+use ruvsim_sim::scenario::{parse, LoadedScenario};
+use std::collections::BTreeSet;
+
+/// Chips of the cluster: a five-stage pipeline and one spare.
+const CHIPS: u32 = 6;
+/// Tokens each request generates.
+const NEW_TOKENS: u32 = 12;
+
+/// One scheduled fault.
+#[derive(Clone, Debug)]
+enum Fault {
+    Crash { chip: u32, at_ms: f64 },
+    Hang { chip: u32, at_ms: f64, for_ms: f64 },
+    LinkDown { from: u32, at_ms: f64, for_ms: f64 },
+}
+
+impl Fault {
+    fn toml(&self) -> String {
+        match *self {
+            Fault::Crash { chip, at_ms } => {
+                format!("{{ kind = \"crash\", chip = {chip}, at_ms = {at_ms:?} }}")
+            }
+            Fault::Hang {
+                chip,
+                at_ms,
+                for_ms,
+            } => format!(
+                "{{ kind = \"hang\", chip = {chip}, at_ms = {at_ms:?}, for_ms = {for_ms:?} }}"
+            ),
+            Fault::LinkDown {
+                from,
+                at_ms,
+                for_ms,
+            } => format!(
+                "{{ kind = \"link_down\", from = {from}, to = {}, at_ms = {at_ms:?}, for_ms = {for_ms:?} }}",
+                from + 1
+            ),
+        }
+    }
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    let at = 0.1f64..30.0;
+    // Hangs shorter than the 50 ms heartbeat timeout (a longer one is a crash).
+    let length = 0.1f64..40.0;
+    prop_oneof![
+        (0..CHIPS, at.clone()).prop_map(|(chip, at_ms)| Fault::Crash { chip, at_ms }),
+        (0..CHIPS, at.clone(), length.clone()).prop_map(|(chip, at_ms, for_ms)| Fault::Hang {
+            chip,
+            at_ms,
+            for_ms
+        }),
+        (0..CHIPS - 1, at, length).prop_map(|(from, at_ms, for_ms)| Fault::LinkDown {
+            from,
+            at_ms,
+            for_ms
+        }),
+    ]
+}
+
+fn run(faults: &[Fault], policy: &str) -> RunResult {
+    let events: Vec<String> = faults.iter().map(Fault::toml).collect();
+    let text = format!(
+        r#"[scenario]
+name = "fault-properties"
+fidelity = "timing"
+[model]
+source = "synthetic"
+shape = {{ dim = 64, hidden_dim = 128, n_layers = 5, n_heads = 4, n_kv_heads = 4, vocab_size = 256, seq_len = 128 }}
+seed = 11
+precision = "int8"
+[cluster]
+variant = "esp32s3"
+topology = {{ kind = "chain", chips = {CHIPS} }}
+link = {{ kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }}
+[parallelism]
+pipeline = 5
+[workload]
+arrivals = {{ kind = "closed_loop", concurrency = 2 }}
+requests = 4
+prompt = {{ tokens = [1, 2, 3, 4] }}
+new_tokens = {NEW_TOKENS}
+[faults]
+spares = 1
+policy = "{policy}"
+events = [{}]
+"#,
+        events.join(", ")
+    );
+    let loaded = LoadedScenario {
+        scenario: parse("fault-properties.toml", &text).unwrap_or_else(|e| panic!("{e}")),
+        file: "fault-properties.toml".into(),
+        dir: ".".into(),
+    };
+    simulate(&loaded, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn fault_invariants_hold(
+        faults in proptest::collection::vec(fault(), 0..6),
+        retry in any::<bool>(),
+    ) {
+        let result = run(&faults, if retry { "retry" } else { "fail" });
+
+        // Every request ends, completed with all its tokens or failed with a cause.
+        prop_assert_eq!(result.requests.len(), 4);
+        for request in &result.requests {
+            match &request.outcome {
+                Outcome::Completed => prop_assert_eq!(request.generated, NEW_TOKENS),
+                Outcome::Failed { reason } => prop_assert!(!reason.is_empty()),
+            }
+        }
+
+        // A crash counts once per chip, and only while work remained.
+        let first_arrival = result.requests.iter().map(|r| r.arrival).min().unwrap();
+        let last_end = result.requests.iter().map(|r| r.end).max().unwrap();
+        let crashed: BTreeSet<u32> = faults
+            .iter()
+            .filter_map(|f| match *f {
+                Fault::Crash { chip, at_ms } if at_ms * 1e-3 < last_end.as_secs_f64() => Some(chip),
+                _ => None,
+            })
+            .collect();
+        let stats = result.faults.as_ref().unwrap();
+        prop_assert_eq!(stats.crashes as usize, crashed.len());
+        prop_assert!(stats.failovers <= stats.spares);
+
+        // Energy is accounted over the work: at least the requests' span, and exactly it when
+        // every request completed.
+        let span = last_end - first_arrival;
+        prop_assert!(result.energy.window >= span);
+        if result.summary.requests_failed == 0 {
+            prop_assert_eq!(result.energy.window, span);
+        }
+    }
+}
