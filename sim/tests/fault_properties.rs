@@ -1,15 +1,17 @@
 //! Fault invariants over random fault schedules: every request ends completed or failed with a
-//! cause, the crashes counted are the crashes that happened while work remained, and energy is
-//! accounted over the span of the work.
+//! cause, nothing computes on a chip while it is hung or after it crashed, nothing crosses a link
+//! while it is down, the crashes counted are the crashes that happened while work remained, and
+//! energy is accounted over the span of the work.
 
 use proptest::prelude::*;
+use ruvsim_engine::time::{Duration, Time};
 use ruvsim_sim::result::{Outcome, RunResult};
 use ruvsim_sim::run::{simulate, RunOptions};
 use ruvsim_sim::scenario::{parse, LoadedScenario};
 use std::collections::BTreeSet;
 
-/// Chips of the cluster: a five-stage pipeline and one spare.
-const CHIPS: u32 = 6;
+/// Chips of the pipeline; a spare, when there is one, is chip 5.
+const STAGES: u32 = 5;
 /// Tokens each request generates.
 const NEW_TOKENS: u32 = 12;
 
@@ -51,13 +53,13 @@ fn fault() -> impl Strategy<Value = Fault> {
     // Hangs shorter than the 50 ms heartbeat timeout (a longer one is a crash).
     let length = 0.1f64..40.0;
     prop_oneof![
-        (0..CHIPS, at.clone()).prop_map(|(chip, at_ms)| Fault::Crash { chip, at_ms }),
-        (0..CHIPS, at.clone(), length.clone()).prop_map(|(chip, at_ms, for_ms)| Fault::Hang {
+        (0..=STAGES, at.clone()).prop_map(|(chip, at_ms)| Fault::Crash { chip, at_ms }),
+        (0..=STAGES, at.clone(), length.clone()).prop_map(|(chip, at_ms, for_ms)| Fault::Hang {
             chip,
             at_ms,
             for_ms
         }),
-        (0..CHIPS - 1, at, length).prop_map(|(from, at_ms, for_ms)| Fault::LinkDown {
+        (0..STAGES - 1, at, length).prop_map(|(from, at_ms, for_ms)| Fault::LinkDown {
             from,
             at_ms,
             for_ms
@@ -65,8 +67,14 @@ fn fault() -> impl Strategy<Value = Fault> {
     ]
 }
 
-fn run(faults: &[Fault], policy: &str) -> RunResult {
-    let events: Vec<String> = faults.iter().map(Fault::toml).collect();
+fn run(faults: &[Fault], policy: &str, spares: u32) -> RunResult {
+    let chips = STAGES + spares;
+    // Faults name chips of this cluster only.
+    let events: Vec<String> = faults
+        .iter()
+        .filter(|f| !matches!(f, Fault::Crash { chip, .. } | Fault::Hang { chip, .. } if *chip >= chips))
+        .map(Fault::toml)
+        .collect();
     let text = format!(
         r#"[scenario]
 name = "fault-properties"
@@ -78,17 +86,17 @@ seed = 11
 precision = "int8"
 [cluster]
 variant = "esp32s3"
-topology = {{ kind = "chain", chips = {CHIPS} }}
+topology = {{ kind = "chain", chips = {chips} }}
 link = {{ kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }}
 [parallelism]
-pipeline = 5
+pipeline = {STAGES}
 [workload]
 arrivals = {{ kind = "closed_loop", concurrency = 2 }}
 requests = 4
 prompt = {{ tokens = [1, 2, 3, 4] }}
 new_tokens = {NEW_TOKENS}
 [faults]
-spares = 1
+spares = {spares}
 policy = "{policy}"
 events = [{}]
 "#,
@@ -103,14 +111,23 @@ events = [{}]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn fault_invariants_hold(
         faults in proptest::collection::vec(fault(), 0..6),
         retry in any::<bool>(),
+        spares in 0u32..=1,
     ) {
-        let result = run(&faults, if retry { "retry" } else { "fail" });
+        let result = run(&faults, if retry { "retry" } else { "fail" }, spares);
+        let faults: Vec<Fault> = faults
+            .into_iter()
+            .filter(|f| !matches!(f, Fault::Crash { chip, .. } | Fault::Hang { chip, .. } if *chip >= STAGES + spares))
+            .collect();
+        // The scenario loader's conversion, so that the bounds match to the picosecond.
+        let ps = |ms: f64| Duration::from_secs_f64(ms / 1000.0).unwrap().as_ps();
+        let ms = |at_ms: f64| Time::from_ps(ps(at_ms));
+        let until = |at_ms: f64, for_ms: f64| Time::from_ps(ps(at_ms) + ps(for_ms));
 
         // Every request ends, completed with all its tokens or failed with a cause.
         prop_assert_eq!(result.requests.len(), 4);
@@ -118,6 +135,40 @@ proptest! {
             match &request.outcome {
                 Outcome::Completed => prop_assert_eq!(request.generated, NEW_TOKENS),
                 Outcome::Failed { reason } => prop_assert!(!reason.is_empty()),
+            }
+        }
+
+        // Nothing crosses a link while it is down.
+        for fault in &faults {
+            if let Fault::LinkDown { from, at_ms, for_ms } = *fault {
+                let (down, up) = (ms(at_ms), until(at_ms, for_ms));
+                for span in &result.timeline {
+                    let on_link = span.hop == Some([from, from + 1]) || span.hop == Some([from + 1, from]);
+                    prop_assert!(
+                        !(on_link && span.start >= down && span.start < up),
+                        "a transfer started at {:?} on link {}-{} down from {:?} to {:?}",
+                        span.start, from, from + 1, down, up
+                    );
+                }
+            }
+        }
+
+        // Without a spare every chip keeps its role: nothing computes on it while it is hung or
+        // after it crashed.
+        if spares == 0 {
+            for fault in &faults {
+                let (chip, stop, resume) = match *fault {
+                    Fault::Crash { chip, at_ms } => (chip, ms(at_ms), Time::MAX),
+                    Fault::Hang { chip, at_ms, for_ms } => (chip, ms(at_ms), until(at_ms, for_ms)),
+                    Fault::LinkDown { .. } => continue,
+                };
+                for span in result.timeline.iter().filter(|s| s.resource == chip && s.kernel.is_some()) {
+                    prop_assert!(
+                        !(span.start >= stop && span.start < resume),
+                        "chip {} computed at {:?}, stopped from {:?} to {:?}",
+                        chip, span.start, stop, resume
+                    );
+                }
             }
         }
 
