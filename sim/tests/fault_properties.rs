@@ -67,14 +67,10 @@ fn fault() -> impl Strategy<Value = Fault> {
     ]
 }
 
+/// Runs the pipeline with `spares` spares under `faults`, which name chips of that cluster.
 fn run(faults: &[Fault], policy: &str, spares: u32) -> RunResult {
     let chips = STAGES + spares;
-    // Faults name chips of this cluster only.
-    let events: Vec<String> = faults
-        .iter()
-        .filter(|f| !matches!(f, Fault::Crash { chip, .. } | Fault::Hang { chip, .. } if *chip >= chips))
-        .map(Fault::toml)
-        .collect();
+    let events: Vec<String> = faults.iter().map(Fault::toml).collect();
     let text = format!(
         r#"[scenario]
 name = "fault-properties"
@@ -119,11 +115,12 @@ proptest! {
         retry in any::<bool>(),
         spares in 0u32..=1,
     ) {
-        let result = run(&faults, if retry { "retry" } else { "fail" }, spares);
+        // Faults name chips of this cluster only.
         let faults: Vec<Fault> = faults
             .into_iter()
             .filter(|f| !matches!(f, Fault::Crash { chip, .. } | Fault::Hang { chip, .. } if *chip >= STAGES + spares))
             .collect();
+        let result = run(&faults, if retry { "retry" } else { "fail" }, spares);
         // The scenario loader's conversion, so that the bounds match to the picosecond.
         let ps = |ms: f64| Duration::from_secs_f64(ms / 1000.0).unwrap().as_ps();
         let ms = |at_ms: f64| Time::from_ps(ps(at_ms));
