@@ -23,8 +23,8 @@ const LIBRARY: [&str; 21] = [
     "moe5.toml",
     "pipeline5-one-stream.toml",
     "pipeline5.toml",
-    "scale-pipeline4-100k.toml",
-    "scale-pipeline4-1m.toml",
+    "scale-ethernet-100k.toml",
+    "scale-ethernet-1m.toml",
     "sdcard-streaming.toml",
     "speculative5.toml",
     "standalone-esp32.toml",
@@ -284,8 +284,8 @@ fn large_clusters_run_at_timing_fidelity() {
 )]
 fn scale_scenarios_simulate_every_chip_at_timing_fidelity() {
     for (file, chips) in [
-        ("scale-pipeline4-100k.toml", 100_000),
-        ("scale-pipeline4-1m.toml", 1_048_576),
+        ("scale-ethernet-100k.toml", 100_000),
+        ("scale-ethernet-1m.toml", 1_048_580),
     ] {
         let Some(result) = run(file) else {
             return;

@@ -71,6 +71,9 @@ enum Event<M> {
     /// The task in this slot, started in this epoch of the slot, has finished (an interrupted
     /// task's slot moves to a new epoch, so its old completion is ignored).
     Done(u32, u32),
+    /// The task in this slot left its resource earlier and its latency has passed: its
+    /// result reaches its successors now.
+    Arrived(u32),
     /// A timer set by the process.
     Timer(M),
 }
@@ -118,6 +121,14 @@ pub trait Process {
 
     /// `task` starts on its resource at `now`; returns how long it occupies the resource.
     fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, Self::Error>;
+
+    /// How long after leaving its resource `task`'s result reaches its successors: a delay that
+    /// occupies nothing (a switch's store-and-forward latency, a frame's flight through an access
+    /// point). The resource takes its next task at once; [`Process::finish`] and the successors
+    /// wait. Zero by default.
+    fn latency(&self, _task: &Self::Task) -> Duration {
+        Duration::ZERO
+    }
 
     /// `task` finished at `now`; may add tasks and timers through `engine`.
     fn finish(
@@ -305,9 +316,10 @@ impl<T, M> Engine<T, M> {
             match event {
                 Event::Done(slot, epoch) => {
                     if self.slots[slot as usize].epoch == epoch {
-                        self.complete(slot, now, process)?;
+                        self.leave_resource(slot, now, process)?;
                     }
                 }
+                Event::Arrived(slot) => self.complete(slot, now, process)?,
                 Event::Timer(timer) => process.timer(timer, now, self)?,
             }
             self.dispatch_ready(process)?;
@@ -315,7 +327,31 @@ impl<T, M> Engine<T, M> {
         Ok(())
     }
 
-    /// Frees the finished task's slot and resource, releases its successors, tells the process.
+    /// The task in `slot` has finished occupying its resource: the resource takes its next
+    /// task, and the task completes now or, when it has a latency, once that has passed.
+    fn leave_resource<P>(&mut self, slot: u32, now: Time, process: &mut P) -> Result<(), P::Error>
+    where
+        P: Process<Task = T, Timer = M>,
+    {
+        let entry = &self.slots[slot as usize];
+        let resource = entry.resource;
+        let Some(task) = entry.payload.as_ref() else {
+            return Err(EngineError::EmptySlot { slot }.into());
+        };
+        let latency = process.latency(task);
+        if latency == Duration::ZERO {
+            return self.complete(slot, now, process);
+        }
+        let arrival = now.checked_add(latency).ok_or(EngineError::TimeOverflow)?;
+        self.queue
+            .push(arrival, Event::Arrived(slot))
+            .map_err(EngineError::from)?;
+        self.running[resource as usize] = NONE;
+        self.start_next(resource, now, process)
+    }
+
+    /// Frees the finished task's slot (and its resource, if it still holds it), releases its
+    /// successors, tells the process.
     fn complete<P>(&mut self, slot: u32, now: Time, process: &mut P) -> Result<(), P::Error>
     where
         P: Process<Task = T, Timer = M>,
@@ -347,8 +383,10 @@ impl<T, M> Engine<T, M> {
         }
         self.ready[first_ready..].reverse();
         self.free.push(slot);
-        self.running[resource as usize] = NONE;
-        self.start_next(resource, now, process)?;
+        if self.running[resource as usize] == slot {
+            self.running[resource as usize] = NONE;
+            self.start_next(resource, now, process)?;
+        }
         process.finish(task, now, self)
     }
 
@@ -681,5 +719,62 @@ mod tests {
                 count: 1
             })
         ));
+    }
+
+    /// A process whose tasks named `hop*` reach their successors 7 ps after leaving their
+    /// resource.
+    struct Delayed(Recorder);
+
+    impl Process for Delayed {
+        type Task = (&'static str, u64);
+        type Timer = &'static str;
+        type Error = EngineError;
+
+        fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
+            self.0.start(task, now)
+        }
+
+        fn latency(&self, task: &Self::Task) -> Duration {
+            Duration::from_ps(if task.0.starts_with("hop") { 7 } else { 0 })
+        }
+
+        fn finish(
+            &mut self,
+            task: Self::Task,
+            now: Time,
+            engine: &mut Engine<Self::Task, Self::Timer>,
+        ) -> Result<(), EngineError> {
+            self.0.finish(task, now, engine)
+        }
+
+        fn timer(
+            &mut self,
+            timer: Self::Timer,
+            now: Time,
+            engine: &mut Engine<Self::Task, Self::Timer>,
+        ) -> Result<(), EngineError> {
+            self.0.timer(timer, now, engine)
+        }
+    }
+
+    #[test]
+    fn latency_frees_the_resource_at_once_and_delays_the_successors() {
+        let mut engine = Engine::new(2);
+        let hop = engine.add_task(0, ("hop1", 10), &[]).unwrap();
+        engine.add_task(0, ("hop2", 10), &[]).unwrap();
+        engine.add_task(1, ("after", 5), &[hop]).unwrap();
+        let mut process = Delayed(Recorder::default());
+        engine.run(&mut process, Time::MAX).unwrap();
+        // hop2 starts when hop1 leaves the link (10), not when hop1 arrives (17); `after`
+        // starts when hop1 arrives.
+        assert_eq!(
+            process.0.started,
+            vec![("hop1", 0), ("hop2", 10), ("after", 17)]
+        );
+        assert_eq!(
+            process.0.finished,
+            vec![("hop1", 17), ("after", 22), ("hop2", 27)]
+        );
+        assert_eq!(engine.usage()[0].busy.as_ps(), 20);
     }
 }

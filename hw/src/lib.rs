@@ -2,6 +2,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`backbone`] | the networks that join a large cluster's groups to their hosts: Ethernet (EMAC, W5500) through switches, Wi-Fi through access points, ESP-NOW; 802.11 airtime |
 //! | [`cache`] | the data cache in front of PSRAM and flash: size, line and ways per variant, one line fill |
 //! | [`calibration`] | per-variant tables (TOML beside the code), every number with its source; the one [`calibration::Variant`] |
 //! | [`chip`] | operation counts -> cycles -> time of one step, per CPU setup and kernel kind |
@@ -16,6 +17,7 @@
 //! simulation (`ruvsim-sim`) asks it how long something takes and what it costs.
 #![warn(missing_docs)]
 
+pub mod backbone;
 pub mod cache;
 pub mod calibration;
 pub mod chip;

@@ -13,6 +13,7 @@ use crate::families::grid::Grid;
 use crate::families::hypercube::Hypercube;
 use crate::families::ring::Ring;
 use crate::families::star::Star;
+use crate::families::switched::Switched;
 use crate::families::tree::Tree;
 use crate::topology::hierarchical::Hierarchical;
 use crate::topology::Topology;
@@ -72,6 +73,13 @@ pub enum TopologySpec {
     Tree {
         /// Children per chip, at least 2.
         arity: u32,
+        /// Chips, at least 1.
+        chips: u32,
+    },
+    /// `{ kind = "switched", chips = 64 }`: chips on a switched network (a backbone), each one
+    /// hop from every other; the top level of a `hierarchical` topology whose gateways sit on the
+    /// scenario's `cluster.backbone`.
+    Switched {
         /// Chips, at least 1.
         chips: u32,
     },
@@ -216,6 +224,7 @@ impl TopologySpec {
             TopologySpec::Torus3d { .. } => "torus3d",
             TopologySpec::Hypercube { .. } => "hypercube",
             TopologySpec::Tree { .. } => "tree",
+            TopologySpec::Switched { .. } => "switched",
             TopologySpec::Hierarchical { .. } => "hierarchical",
             TopologySpec::Custom { .. } => "custom",
         }
@@ -225,7 +234,9 @@ impl TopologySpec {
     /// checked by [`TopologySpec::build`]).
     pub fn chips(&self) -> Result<u32> {
         match self {
-            TopologySpec::Chain { chips } | TopologySpec::Star { chips } => {
+            TopologySpec::Chain { chips }
+            | TopologySpec::Star { chips }
+            | TopologySpec::Switched { chips } => {
                 nonzero(self.kind(), field("chips"), u64::from(*chips))?;
                 Ok(*chips)
             }
@@ -301,6 +312,7 @@ impl TopologySpec {
             TopologySpec::Bus { .. } => Topology::Bus(Bus::new(chips)),
             TopologySpec::Ring { .. } => Topology::Ring(Ring::new(chips)),
             TopologySpec::Star { .. } => Topology::Star(Star::new(chips)),
+            TopologySpec::Switched { .. } => Topology::Switched(Switched::new(chips)),
             TopologySpec::Mesh2d { dims } => Topology::Grid(Grid::new(dims, false)),
             TopologySpec::Torus2d { dims } => Topology::Grid(Grid::new(dims, true)),
             TopologySpec::Torus3d { dims } => Topology::Grid(Grid::new(dims, true)),

@@ -11,6 +11,7 @@ use crate::families::grid::Grid;
 use crate::families::hypercube::Hypercube;
 use crate::families::ring::Ring;
 use crate::families::star::Star;
+use crate::families::switched::Switched;
 use crate::families::tree::Tree;
 use crate::families::Family;
 use crate::link::LinkEnds;
@@ -41,6 +42,8 @@ pub enum Topology {
     Hypercube(Hypercube),
     /// A k-ary tree.
     Tree(Tree),
+    /// Chips on a switched network (a backbone), each one hop from every other.
+    Switched(Switched),
     /// Groups of one topology joined by another.
     Hierarchical(Hierarchical),
     /// A user's edge list (boxed: it is the one family that holds a graph).
@@ -58,6 +61,7 @@ macro_rules! dispatch {
             Topology::Grid($f) => $body,
             Topology::Hypercube($f) => $body,
             Topology::Tree($f) => $body,
+            Topology::Switched($f) => $body,
             Topology::Hierarchical($f) => $body,
             Topology::Custom($f) => $body,
         }
@@ -138,6 +142,7 @@ impl Topology {
             },
             Topology::Hypercube(_) => "hypercube",
             Topology::Tree(_) => "tree",
+            Topology::Switched(_) => "switched",
             Topology::Hierarchical(_) => "hierarchical",
             Topology::Custom(_) => "custom",
         }

@@ -227,6 +227,18 @@ impl Cluster<'_, '_> {
                 self.setup.topology.next_hop(at, to)?.ok_or_else(|| {
                     SimError::Internal(format!("no route from chip {at} to {to}"))
                 })?;
+            let marked = if next == to { deliver } else { None };
+            if self
+                .setup
+                .backbone
+                .as_ref()
+                .is_some_and(|b| b.crosses(at, next))
+            {
+                current =
+                    self.send_between_groups(engine, stream, at, next, bytes, &current, marked)?;
+                at = next;
+                continue;
+            }
             let link = if self.setup.shared_medium {
                 0
             } else {
@@ -237,7 +249,7 @@ impl Cluster<'_, '_> {
                 link,
                 ends: [at, next],
                 bytes,
-                deliver: if next == to { deliver } else { None },
+                deliver: marked,
             };
             current = vec![engine.add_task(self.chips + link, work, &current)?];
             at = next;

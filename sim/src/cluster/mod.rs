@@ -9,6 +9,7 @@
 //! stream never overlaps its tokens; prompt tokens need no sampling and flow through the pipeline
 //! back to back.
 
+mod backbone;
 mod faults;
 mod free;
 mod functional;
@@ -29,6 +30,7 @@ use ruvsim_core::{ExecError, Model, ModelConfig, OpCounts, SamplerConfig};
 use ruvsim_topologies::Topology;
 use thiserror::Error;
 
+pub use backbone::BackboneLayout;
 use faults::Faults;
 pub use faults::{FaultSetup, ScheduledFault};
 use free::FreeStreams;
@@ -116,6 +118,24 @@ pub enum Work {
         bytes: u32,
         /// On the last hop of a generated token's way to the gateway: the token's record.
         deliver: Option<u32>,
+    },
+    /// One leg of a message over the backbone (a gateway's interface, a host's switch port, a
+    /// radio channel), priced when it was added.
+    Backbone {
+        /// Stream.
+        stream: u32,
+        /// The element's link id (a resource after the chips).
+        link: u32,
+        /// The gateway chips at the two ends of the message (the same chip twice for a host).
+        ends: [u32; 2],
+        /// Message bytes.
+        bytes: u32,
+        /// On the last leg of a generated token's way to its host: the token's record.
+        deliver: Option<u32>,
+        /// How long the leg occupies the element.
+        busy: Duration,
+        /// How long after that the message reaches the next element.
+        latency: Duration,
     },
     /// A spare takes over a failed chip's role: loads its weights from flash and rebuilds the
     /// key/value caches of the requests in flight.
@@ -216,6 +236,8 @@ pub struct ClusterSetup<'a> {
     pub moe: Option<MoeSetup>,
     /// What the chips' firmware does per token.
     pub firmware: FirmwareProfile,
+    /// The backbone joining the groups' gateways and the hosts, when the topology has one.
+    pub backbone: Option<BackboneLayout>,
 }
 
 /// The simulated cluster.
@@ -317,7 +339,10 @@ impl<'a, 'm> Cluster<'a, 'm> {
             1
         } else {
             setup.topology.link_count()
-        };
+        } + setup
+            .backbone
+            .as_ref()
+            .map_or(0, BackboneLayout::extra_resources);
         let stream_count = plan.replicas * plan.streams_per_replica;
         let streams = (0..stream_count)
             .map(|s| Stream {
@@ -453,6 +478,13 @@ impl Process for Cluster<'_, '_> {
         self.price(task, now)
     }
 
+    fn latency(&self, task: &Work) -> Duration {
+        match task {
+            Work::Backbone { latency, .. } => *latency,
+            _ => Duration::ZERO,
+        }
+    }
+
     fn finish(
         &mut self,
         task: Work,
@@ -500,6 +532,10 @@ impl Process for Cluster<'_, '_> {
                 }
             }
             Work::Hop {
+                deliver: Some(index),
+                ..
+            }
+            | Work::Backbone {
                 deliver: Some(index),
                 ..
             } => self.deliver(engine, index, now)?,

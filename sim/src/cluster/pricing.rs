@@ -115,6 +115,27 @@ impl Cluster<'_, '_> {
                 });
                 Ok(duration)
             }
+            Work::Backbone {
+                stream,
+                link,
+                ends,
+                bytes,
+                busy,
+                ..
+            } => {
+                self.recorder.hop(link, bytes);
+                self.recorder.span(TimelineSpan {
+                    resource: self.chips + link,
+                    start: now,
+                    duration: busy,
+                    stream,
+                    kernel: None,
+                    bytes,
+                    pos: None,
+                    hop: Some(ends),
+                });
+                Ok(busy)
+            }
             Work::Hop {
                 stream,
                 link,

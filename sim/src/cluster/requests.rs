@@ -93,7 +93,12 @@ impl Cluster<'_, '_> {
         let uploaded = match self.setup.gateway.for_chip(first) {
             Some(gateway) => {
                 let bytes = TOKEN_BYTES * request.prompt.len() as u32;
-                self.send_marked(engine, stream, gateway, first, bytes, &[], None)?
+                let arrived = if self.setup.backbone.is_some() {
+                    self.send_from_host(engine, stream, gateway, bytes, &[])?
+                } else {
+                    Vec::new()
+                };
+                self.send_marked(engine, stream, gateway, first, bytes, &arrived, None)?
             }
             None => Vec::new(),
         };
@@ -235,6 +240,25 @@ impl Cluster<'_, '_> {
                 progress.token();
             }
             match self.setup.gateway.for_chip(first_leader) {
+                Some(gateway) if self.setup.backbone.is_some() => {
+                    let at_gateway = self.send_marked(
+                        engine,
+                        stream,
+                        last_leader,
+                        gateway,
+                        TOKEN_BYTES,
+                        &[],
+                        None,
+                    )?;
+                    self.send_to_host(
+                        engine,
+                        stream,
+                        gateway,
+                        TOKEN_BYTES,
+                        &at_gateway,
+                        Some(record_index),
+                    )?;
+                }
                 Some(gateway) if gateway != last_leader => {
                     self.send_marked(
                         engine,

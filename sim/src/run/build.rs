@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ruvsim_core::{synthetic_model, Model, SamplerConfig};
 use ruvsim_engine::rng::Probability;
+use ruvsim_hw::backbone::{Backbone, BackboneConfig, EthernetNic};
 use ruvsim_hw::calibration::Calibration;
 use ruvsim_hw::chip::{CpuSetup, KernelKind};
 use ruvsim_hw::firmware::FirmwareProfile;
@@ -13,7 +14,9 @@ use ruvsim_topologies::{LinkKind, Topology};
 
 use super::faults::fault_setup;
 use super::{RunError, RunOptions};
-use crate::cluster::{ClusterSetup, ExpertModels, FaultSetup, Gateway, MoeSetup, Speculation};
+use crate::cluster::{
+    BackboneLayout, ClusterSetup, ExpertModels, FaultSetup, Gateway, MoeSetup, Speculation,
+};
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, MoeRequest, Plan, PlanRequest};
 use crate::progress::{self, Progress, RunPhase};
@@ -47,6 +50,8 @@ pub struct BuiltRun<'s> {
     pub link: LinkModel,
     /// Whether every link shares one medium (a bus, or ESP-NOW's one radio channel).
     pub shared_medium: bool,
+    /// The backbone joining the groups' gateways and the hosts, when the topology has one.
+    pub backbone: Option<BackboneLayout>,
     /// The requests, in arrival order (taken by the execution).
     pub requests: Vec<Request>,
     /// Token choice.
@@ -155,7 +160,8 @@ pub fn build<'s>(
     let kind = cluster_spec.link.kind();
     topology.check_ports(cluster_spec.variant.port_budget(kind))?;
     let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
-    let gateway = gateway_setup(cluster_spec, &topology)?;
+    let backbone = backbone_setup(cluster_spec, &topology, &calibration)?;
+    let gateway = gateway_setup(cluster_spec, &topology, backbone.is_some())?;
 
     progress::enter(progress, RunPhase::Requests);
     let workload = &scenario.workload;
@@ -243,6 +249,7 @@ pub fn build<'s>(
         seed,
         fidelity,
         shared_medium: topology.is_shared_medium() || kind == LinkKind::EspNow,
+        backbone,
         prepared,
         calibration,
         cpu,
@@ -262,10 +269,81 @@ pub fn build<'s>(
     })
 }
 
+/// The backbone of `cluster`, which must be a hierarchical topology whose top level is
+/// `switched` (and a switched level needs a backbone).
+fn backbone_setup(
+    cluster: &ClusterSpec,
+    topology: &Topology,
+    calibration: &Calibration,
+) -> Result<Option<BackboneLayout>, RunError> {
+    let switched_top = match topology.as_hierarchical() {
+        Some(h) => h.top().kind() == "switched",
+        None => false,
+    };
+    let Some(config) = &cluster.backbone else {
+        if switched_top || topology.kind() == "switched" {
+            return Err(RunError::Invalid(
+                "a `switched` topology level is a backbone: give cluster.backbone (kind = \
+                 \"ethernet\", \"wifi\" or \"espnow\") to say what network it is"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let hierarchical = topology.as_hierarchical().filter(|_| switched_top).ok_or_else(|| {
+        RunError::Invalid(format!(
+            "cluster.backbone joins the gateways of groups: it needs topology = {{ kind = \
+             \"hierarchical\", group = {{ ... }}, top = {{ kind = \"switched\", chips = GROUPS }} }}, \
+             but the topology is a {}",
+            topology.kind()
+        ))
+    })?;
+    if cluster.gateway.is_some() || cluster.gateway_per_group {
+        return Err(RunError::Invalid(
+            "with cluster.backbone the hosts are on the backbone (one per groups_per_host \
+             groups, each reaching its groups' gateway chips); remove cluster.gateway and \
+             cluster.gateway_per_group"
+                .into(),
+        ));
+    }
+    if cluster.link.kind() == LinkKind::EspNow {
+        return Err(RunError::Invalid(
+            "cluster.backbone joins groups wired by SPI or UART; these groups are wired by \
+             ESP-NOW, which shares the radio the backbone would use"
+                .into(),
+        ));
+    }
+    if let (BackboneConfig::Ethernet(e), LinkKind::Spi) = (config, cluster.link.kind()) {
+        let spi_hosts = cluster.variant.port_budget(LinkKind::Spi).ports_per_chip;
+        let wired = hierarchical.group().degree(hierarchical.gateway_of(0))?;
+        if e.nic == EthernetNic::W5500 && wired + 1 > spi_hosts {
+            return Err(RunError::Invalid(format!(
+                "the W5500 takes one of the gateway chip's {spi_hosts} SPI hosts, and the group \
+                 wiring already uses {wired} there; choose a gateway with fewer SPI links \
+                 (topology.gateway), wire the groups by UART, or use nic = \"emac\" on esp32"
+            )));
+        }
+    }
+    let backbone = Backbone::new(config, calibration)
+        .map_err(|e| RunError::Invalid(format!("cluster.{e}")))?;
+    Ok(Some(BackboneLayout {
+        backbone,
+        group_chips: hierarchical.group_chips(),
+        groups: hierarchical.groups(),
+        first_attachment: hierarchical.top_links_start(),
+        first_extra: topology.link_count(),
+    }))
+}
+
 /// The hosts of `cluster`: one chip (`gateway`, checked against the topology), one per group
-/// (`gateway_per_group`, which needs a hierarchical topology), or none.
-fn gateway_setup(cluster: &ClusterSpec, topology: &Topology) -> Result<Gateway, RunError> {
-    match (cluster.gateway, cluster.gateway_per_group) {
+/// (`gateway_per_group`, which needs a hierarchical topology; implied by a backbone), or none.
+fn gateway_setup(
+    cluster: &ClusterSpec,
+    topology: &Topology,
+    backbone: bool,
+) -> Result<Gateway, RunError> {
+    let per_group = cluster.gateway_per_group || backbone;
+    match (cluster.gateway, per_group) {
         (Some(_), true) => Err(RunError::Invalid(
             "cluster.gateway and cluster.gateway_per_group = true name two different host \
              attachments; give one of them"
@@ -320,6 +398,7 @@ impl BuiltRun<'_> {
             timeline_limit: self.timeline_limit,
             progress: self.progress.clone(),
             firmware: self.loaded.scenario.firmware,
+            backbone: self.backbone.clone(),
         }
     }
 

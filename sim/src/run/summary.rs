@@ -36,6 +36,7 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
         shared_medium,
         concurrency,
         plan,
+        backbone,
         ..
     } = run;
     let scenario = &loaded.scenario;
@@ -93,10 +94,10 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
             let resource = chip_count as usize + link;
             LinkResult {
                 link: link as u32,
-                ends: if shared_medium {
-                    "shared medium".into()
-                } else {
-                    link_ends(&topology, link as u32)
+                ends: match backbone.as_ref().and_then(|b| b.describe(link as u32)) {
+                    Some(element) => element,
+                    None if shared_medium => "shared medium".into(),
+                    None => link_ends(&topology, link as u32),
                 },
                 pair: match topology.link_ends(link as u32) {
                     Ok(ruvsim_topologies::LinkEnds::Pair(a, b)) if !shared_medium => Some([a, b]),
@@ -199,6 +200,9 @@ fn model_summary(prepared: &PreparedModel) -> Result<ModelSummary, RunError> {
 fn link_ends(topology: &ruvsim_topologies::Topology, link: u32) -> String {
     match topology.link_ends(link) {
         Ok(ruvsim_topologies::LinkEnds::Pair(a, b)) => format!("{a}-{b}"),
+        Ok(ruvsim_topologies::LinkEnds::Shared {
+            first, count: 1, ..
+        }) => format!("chip {first}: backbone interface"),
         Ok(ruvsim_topologies::LinkEnds::Shared { count, .. }) => format!("shared by {count} chips"),
         Err(_) => "unknown".into(),
     }

@@ -19,6 +19,7 @@ pub mod gated;
 use crate::toml_error::{from_toml_str, TomlError};
 use crate::workload::WorkloadSpec;
 use gated::GatedSpec;
+use ruvsim_hw::backbone::BackboneConfig;
 use ruvsim_hw::link::LinkConfig;
 use ruvsim_hw::memory::MemorySetup;
 
@@ -375,6 +376,11 @@ pub struct ClusterSpec {
     /// (default false; exclusive with `gateway`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gateway_per_group: bool,
+    /// The network joining the groups' gateways and the hosts (Ethernet, Wi-Fi or ESP-NOW), for a
+    /// hierarchical topology whose top level is `switched`; the hosts are on it, one per
+    /// `groups_per_host` groups (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backbone: Option<BackboneConfig>,
 }
 
 /// CPU settings, each optional.

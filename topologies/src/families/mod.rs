@@ -12,6 +12,7 @@ pub(crate) mod grid;
 pub(crate) mod hypercube;
 pub(crate) mod ring;
 pub(crate) mod star;
+pub(crate) mod switched;
 pub(crate) mod tree;
 
 use crate::link::LinkEnds;

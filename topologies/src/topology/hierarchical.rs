@@ -74,7 +74,8 @@ impl Hierarchical {
         link >= self.top_links_start()
     }
 
-    fn top_links_start(&self) -> u32 {
+    /// Link id of the top level's link 0 (the top's link `j` is this plus `j`).
+    pub fn top_links_start(&self) -> u32 {
         self.groups() * self.group_links
     }
 
