@@ -159,12 +159,51 @@ pub enum BackboneConfig {
 }
 
 impl BackboneConfig {
+    /// Radio channels in use by `groups` groups and `hosts` hosts (0 on Ethernet): access point
+    /// `a` (of `groups_per_ap` groups each) or bridge host `h` uses channel `a` or `h` modulo
+    /// `channels`.
+    pub fn channels_used(&self, groups: u32, hosts: u32) -> u32 {
+        match self {
+            BackboneConfig::Ethernet(_) => 0,
+            BackboneConfig::Wifi(w) => groups.div_ceil(w.groups_per_ap).min(w.channels),
+            BackboneConfig::EspNow(r) => hosts.min(r.channels),
+        }
+    }
+
     /// Groups each host serves.
     pub fn groups_per_host(&self) -> u32 {
         match self {
             BackboneConfig::Ethernet(e) => e.groups_per_host,
             BackboneConfig::Wifi(w) => w.groups_per_host,
             BackboneConfig::EspNow(r) => r.groups_per_host,
+        }
+    }
+}
+
+impl BackboneConfig {
+    /// The backbone in a few words, for tables (`Ethernet W5500 20 MHz, host per 47`).
+    pub fn short(&self) -> String {
+        match self {
+            BackboneConfig::Ethernet(e) => match e.nic {
+                EthernetNic::Emac => format!("Ethernet EMAC, host per {}", e.groups_per_host),
+                EthernetNic::W5500 => format!(
+                    "Ethernet W5500 {} MHz, host per {}",
+                    e.spi_clock_mhz, e.groups_per_host
+                ),
+            },
+            BackboneConfig::Wifi(w) => format!(
+                "Wi-Fi {}, {} per AP on {} ch, host per {}",
+                w.rate.name(),
+                w.groups_per_ap,
+                w.channels,
+                w.groups_per_host
+            ),
+            BackboneConfig::EspNow(r) => format!(
+                "ESP-NOW {} on {} ch, bridge per {}",
+                r.rate.name(),
+                r.channels,
+                r.groups_per_host
+            ),
         }
     }
 }
@@ -186,13 +225,15 @@ impl std::fmt::Display for BackboneConfig {
             }
             BackboneConfig::Wifi(w) => write!(
                 f,
-                "Wi-Fi UDP at {:?}, {} groups per access point on {} channel(s), a {} Mbit/s host per {} groups",
-                w.rate, w.groups_per_ap, w.channels, w.host_mbps, w.groups_per_host
+                "Wi-Fi UDP at {}, {} groups per access point on {} channel(s), a {} Mbit/s host per {} groups",
+                w.rate.name(),
+                w.groups_per_ap, w.channels, w.host_mbps, w.groups_per_host
             ),
             BackboneConfig::EspNow(r) => write!(
                 f,
-                "ESP-NOW at {:?} on {} channel(s), a bridge host per {} groups",
-                r.rate, r.channels, r.groups_per_host
+                "ESP-NOW at {} on {} channel(s), a bridge host per {} groups",
+                r.rate.name(),
+                r.channels, r.groups_per_host
             ),
         }
     }
@@ -433,11 +474,7 @@ impl Backbone {
 
     /// Radio channels in use by `groups` groups and `hosts` hosts (0 on Ethernet).
     pub fn channels_used(&self, groups: u32, hosts: u32) -> u32 {
-        match &self.config {
-            BackboneConfig::Ethernet(_) => 0,
-            BackboneConfig::Wifi(w) => groups.div_ceil(w.groups_per_ap).min(w.channels),
-            BackboneConfig::EspNow(r) => hosts.min(r.channels),
-        }
+        self.config.channels_used(groups, hosts)
     }
 
     /// Whether hosts have switch ports (Ethernet and Wi-Fi), rather than being bridge chips.

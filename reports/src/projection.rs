@@ -170,7 +170,7 @@ pub fn fit_sentence(projection: &Projection) -> String {
             let model = &fit.selection.model;
             format!(
                 "Scaling model: {} ({}), chosen by residual among {} candidates, capped by the \
-                 gateway's capacity bound; fitted without the largest simulated size \
+                 capacity bound; fitted without the largest simulated size \
                  ({} chips: {} tok/s simulated, {} predicted) it was off by {}, the error \
                  projected rows carry.",
                 model.kind.name(),
@@ -189,6 +189,53 @@ pub fn fit_sentence(projection: &Projection) -> String {
 pub fn signed_percent(fraction: f64) -> String {
     let sign = if fraction >= 0.0 { "+" } else { "" };
     format!("{sign}{}", format::percent(fraction))
+}
+
+/// Where the hosts are, in words: one host at chip 0 of a wiring of chips, or hosts on a
+/// backbone.
+pub fn host_sentence(projection: &Projection) -> String {
+    match projection
+        .rows
+        .last()
+        .and_then(|r| r.layout.backbone.as_ref())
+    {
+        Some(backbone) => format!(
+            "Hosts on the backbone ({backbone}): each board's prompts come from its host through \
+             the backbone to the board's chip 0, and every generated token goes back the same way."
+        ),
+        None => format!(
+            "Gateway at chip {}: prompts travel from it and every generated token travels back to \
+             it over the topology.",
+            projection.base.gateway_chip
+        ),
+    }
+}
+
+/// `auto`'s trials, one line each: the design, its layout, its simulated throughput at the probe
+/// size and its busiest resource (or why it could not be built), the chosen one marked; empty
+/// when the design was forced.
+pub fn design_lines(projection: &Projection) -> Vec<String> {
+    projection
+        .designs
+        .iter()
+        .map(|t| match (t.throughput_tok_s, &t.refused) {
+            (Some(throughput), _) => format!(
+                "{}{}: {} at {} chips: {} tok/s, busiest {}",
+                if t.chosen { "chosen: " } else { "" },
+                t.design,
+                t.description,
+                crate::format::grouped(u64::from(t.chips)),
+                crate::format::grouped(throughput.round() as u64),
+                t.bottleneck
+            ),
+            (None, reason) => format!(
+                "{}: cannot be used at {} chips: {}",
+                t.design,
+                crate::format::grouped(u64::from(t.chips)),
+                reason.as_deref().unwrap_or("no figure")
+            ),
+        })
+        .collect()
 }
 
 /// How many hops a stage transfer takes, in words, over every size.

@@ -68,15 +68,26 @@ fn every_prompt_and_token_crosses_the_gateway_interface_and_the_hosts_port() {
     assert_eq!(result.summary.requests_completed, 10);
     // 10 groups, 4 per host: hosts 0 and 1 serve 4 groups, host 2 serves 2.
     for (host, groups) in [(0, 4), (1, 4), (2, 2)] {
-        let up = link(&result, &format!("host {host}: switch port toward the host"));
+        let up = link(
+            &result,
+            &format!("host {host}: switch port toward the host"),
+        );
         let down = link(&result, &format!("host {host}: switch port from the host"));
-        assert_eq!(up.messages, 6 * groups, "host {host}: one message per token");
+        assert_eq!(
+            up.messages,
+            6 * groups,
+            "host {host}: one message per token"
+        );
         assert_eq!(down.messages, groups, "host {host}: one prompt per request");
         assert_eq!(down.bytes, 16 * groups, "4 prompt tokens of 4 bytes");
     }
     for group in 0..10 {
         let nic = link(&result, &format!("chip {}: backbone interface", group * 5));
-        assert_eq!(nic.messages, 6 + 1, "group {group}: its tokens and its prompt");
+        assert_eq!(
+            nic.messages,
+            6 + 1,
+            "group {group}: its tokens and its prompt"
+        );
         assert!(nic.busy > ruvsim_engine::time::Duration::ZERO);
     }
 }
@@ -108,10 +119,18 @@ fn groups_on_one_radio_channel_share_its_air() {
 fn backbones_that_cannot_be_built_are_refused_with_what_would_work() {
     // The W5500 needs one of the gateway's two SPI hosts; chip 2 of a chain uses both.
     let err = refusal(&scenario(4, 2, SPI, ETHERNET));
-    assert!(err.contains("W5500 takes one of the gateway chip's 2 SPI hosts"), "{err}");
+    assert!(
+        err.contains("W5500 takes one of the gateway chip's 2 SPI hosts"),
+        "{err}"
+    );
     // Over UART the gateway's SPI hosts are free.
     let uart = r#"{ kind = "uart", baud = 2000000 }"#;
-    assert_eq!(run(&scenario(4, 2, uart, ETHERNET)).summary.requests_completed, 4);
+    assert_eq!(
+        run(&scenario(4, 2, uart, ETHERNET))
+            .summary
+            .requests_completed,
+        4
+    );
     // A switched level without a backbone says what it needs.
     let err = refusal(&scenario(4, 0, SPI, ""));
     assert!(err.contains("give cluster.backbone"), "{err}");

@@ -12,8 +12,8 @@ use ruvsim_experiments::project::{
 };
 use ruvsim_hw::calibration::Variant;
 use ruvsim_reports::projection::{
-    claim_chip_counts, display_rows, fit_sentence, hop_sentence, write_projection_report,
-    DisplayRow, DISPLAY_HEADERS,
+    claim_chip_counts, design_lines, display_rows, fit_sentence, hop_sentence, host_sentence,
+    write_projection_report, DisplayRow, DISPLAY_HEADERS,
 };
 use ruvsim_sim::run::RunOptions;
 
@@ -133,20 +133,19 @@ fn folder_name(name: &str) -> String {
 fn print_projection(projection: &Projection) {
     let b = &projection.base;
     println!(
-        "{} ({}): {} x {} per replica (pipeline {} x tensor {}), {}, {}; gateway at chip {}",
-        b.name,
-        b.origin,
-        b.chips_per_replica,
-        b.variant,
-        b.pipeline,
-        b.tensor,
-        b.link,
-        b.model,
-        b.gateway_chip
+        "{} ({}): {} x {} per replica (pipeline {} x tensor {}), {}, {}",
+        b.name, b.origin, b.chips_per_replica, b.variant, b.pipeline, b.tensor, b.link, b.model,
     );
+    let trials = design_lines(projection);
+    if !trials.is_empty() {
+        println!("design: each candidate simulated at the same size, the highest throughput kept:");
+        for line in trials {
+            println!("  {line}");
+        }
+    }
     print_table(&display_rows(projection));
     println!("{}", fit_sentence(projection));
-    println!("{}", hop_sentence(projection));
+    println!("{} {}", host_sentence(projection), hop_sentence(projection));
     println!(
         "energy: {}; cost: {}",
         projection.energy,

@@ -6,17 +6,21 @@ use std::path::PathBuf;
 use ruvsim_topologies::{LinkKind, PortBudget, TopologySpec};
 
 use crate::project::error::ProjectError;
+use crate::project::wiring::Layout;
 use ruvsim_hw::calibration::Variant;
 use ruvsim_sim::scenario::{parse, Fidelity, LoadedScenario};
 use ruvsim_sim::workload::Arrivals;
 
-/// The built-in base design: the `pipeline5` scenario's design (five ESP32-S3 in an SPI chain,
-/// one layer each of an int8 stories260K-shaped synthetic model, five streams per pipeline), so
-/// `ruvsim project` works from any directory without a scenario file.
+/// The built-in base design: the `pipeline5` scenario's chips, link and model (five ESP32-S3 in
+/// an SPI chain, one layer each of an int8 stories260K-shaped synthetic model), serving one client
+/// per pipeline with 4-token prompts and 8 new tokens, as the library's scale scenarios do: light
+/// enough per replica that a million chips simulate event by event within two minutes. So
+/// `ruvsim project` works from any directory without a scenario file; `--scenario` takes any
+/// other design and workload.
 pub const DEFAULT_BASE_TOML: &str = r#"
 [scenario]
 name = "pipeline5"
-description = "Five ESP32-S3 in an SPI chain, one layer each, int8 stories260K-shaped model, 5 concurrent streams."
+description = "Five ESP32-S3 in an SPI chain, one layer each, int8 stories260K-shaped model, one client per pipeline."
 seed = 1
 fidelity = "timing"
 
@@ -38,19 +42,20 @@ tensor = 1
 replicas = 1
 
 [workload]
-arrivals = { kind = "closed_loop", concurrency = 5 }
-requests = 10
-prompt = { length = 8 }
-new_tokens = 32
+arrivals = { kind = "closed_loop", concurrency = 1 }
+requests = 1
+prompt = { length = 4 }
+new_tokens = 8
 "#;
 
 /// Name the built-in base is reported under.
 pub const DEFAULT_BASE_NAME: &str = "built-in pipeline5 design";
 
-/// Requests each stream of a replica serves in a run of the family: enough for the pipeline to
-/// fill and run full for most of the run, so the ramp at the start and the drain at the end are
-/// a small, size-independent share of the makespan.
-pub const REQUESTS_PER_STREAM: u32 = 4;
+/// Requests each stream of a replica serves in a run of the family. Replicas are independent
+/// but for what they share (a gateway, a host, a channel), so the ramp at the start and the
+/// drain at the end are the same share of every size's makespan; one request per stream keeps
+/// the largest sizes within the time budget.
+pub const REQUESTS_PER_STREAM: u32 = 1;
 
 /// The chip a host is attached to in every size of the family.
 pub const GATEWAY_CHIP: u32 = 0;
@@ -184,6 +189,22 @@ impl BaseDesign {
     }
 }
 
+impl BaseDesign {
+    /// The scenario of one size of the family laid out as `layout`: [`BaseDesign::scenario_for`]
+    /// its wiring, and on a backbone the backbone with the hosts on it instead of a host at
+    /// chip 0.
+    pub fn scenario_for_layout(&self, layout: &Layout) -> Result<LoadedScenario, ProjectError> {
+        let mut loaded = self.scenario_for(layout.replicas, layout.spec.clone())?;
+        if let Some(backbone) = &layout.backbone {
+            let cluster = &mut loaded.scenario.cluster;
+            cluster.backbone = Some(backbone.clone());
+            cluster.gateway = None;
+            cluster.gateway_per_group = false;
+        }
+        Ok(loaded)
+    }
+}
+
 /// `value` as a `u32`, or the error naming `what`.
 fn checked(what: &'static str, value: u64) -> Result<u32, ProjectError> {
     u32::try_from(value).map_err(|_| ProjectError::TooLarge { what, value })
@@ -198,8 +219,8 @@ mod tests {
         let base = BaseDesign::builtin().unwrap();
         assert_eq!((base.pipeline, base.tensor), (5, 1));
         assert_eq!(base.chips_per_replica(), 5);
-        assert_eq!(base.streams_per_replica, 5);
-        assert_eq!(base.requests_per_replica, 5 * REQUESTS_PER_STREAM);
+        assert_eq!(base.streams_per_replica, 1);
+        assert_eq!(base.requests_per_replica, REQUESTS_PER_STREAM);
         assert_eq!(base.variant(), Variant::Esp32S3);
         assert_eq!(base.port_budget().ports_per_chip, 2);
     }
@@ -212,10 +233,7 @@ mod tests {
             .unwrap();
         let s = &loaded.scenario;
         assert_eq!(s.parallelism.replicas, 4);
-        assert_eq!(
-            s.workload.arrivals,
-            Arrivals::ClosedLoop { concurrency: 20 }
-        );
+        assert_eq!(s.workload.arrivals, Arrivals::ClosedLoop { concurrency: 4 });
         assert_eq!(s.workload.requests, 4 * base.requests_per_replica);
         assert_eq!(s.cluster.gateway, Some(GATEWAY_CHIP));
         assert_eq!(s.scenario.fidelity, Fidelity::Timing);

@@ -9,12 +9,15 @@
 //! new_tokens)` with `h` the mean hops. Any other traffic on those links only lowers the real
 //! figure, so this is a bound, not an estimate: projected throughput is the fitted model's
 //! figure or this bound, whichever is lower (the operational-law bottleneck bound of queueing
-//! analysis).
+//! analysis). A design on a backbone has no single gateway: its bound is the backbone's
+//! ([`crate::project::backbone::capacity`]).
 
 use serde::{Deserialize, Serialize};
 
+use crate::project::backbone;
 use crate::project::error::ProjectError;
-use crate::project::layout::Layout;
+use crate::project::wiring::Layout;
+use ruvsim_hw::calibration::Calibration;
 use ruvsim_hw::link::LinkModel;
 use ruvsim_sim::run::{calibration_for, RunError, RunOptions};
 use ruvsim_sim::scenario::LoadedScenario;
@@ -23,7 +26,7 @@ use ruvsim_sim::scenario::LoadedScenario;
 pub const TOKEN_BYTES: u64 = ruvsim_sim::cluster::TOKEN_BYTES as u64;
 
 /// How long one link is busy with the gateway's messages.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GatewayTraffic {
     /// Seconds to carry one generated token over one link.
     pub token_s: f64,
@@ -31,6 +34,11 @@ pub struct GatewayTraffic {
     pub prompt_s: f64,
     /// Tokens generated per request (prompts are amortised over them).
     pub new_tokens: u32,
+    /// Bytes of one prompt.
+    pub prompt_bytes: u64,
+    /// The chips' calibration, to price a backbone's messages.
+    #[serde(skip)]
+    pub calibration: Option<Calibration>,
 }
 
 impl GatewayTraffic {
@@ -52,12 +60,23 @@ impl GatewayTraffic {
             token_s: time(TOKEN_BYTES)?,
             prompt_s: time(TOKEN_BYTES * u64::from(prompt_tokens))?,
             new_tokens: loaded.scenario.workload.new_tokens.max(1),
+            prompt_bytes: TOKEN_BYTES * u64::from(prompt_tokens),
+            calibration: Some(calibration),
         })
     }
 
     /// The bound on throughput (tok/s) at `layout`, or `None` when no message crosses a link
     /// (a single chip serving its own host).
     pub fn bound(&self, layout: &Layout) -> Option<f64> {
+        if let Some(config) = &layout.backbone {
+            return backbone::capacity(
+                layout,
+                config,
+                self.calibration.as_ref()?,
+                self.prompt_bytes,
+                self.new_tokens,
+            );
+        }
         let replicas = f64::from(layout.replicas);
         let per_request = 1.0 / f64::from(self.new_tokens);
         let busy_per_token = if layout.shared_medium {

@@ -15,10 +15,11 @@
 use std::str::FromStr;
 
 use ruvsim_topologies::{recommend, ChipCount, Constraints, Topology, TopologySpec};
-use serde::{Deserialize, Serialize};
 
+use crate::project::backbone::{self, BackboneKind};
 use crate::project::base::{BaseDesign, GATEWAY_CHIP};
 use crate::project::error::ProjectError;
+use crate::project::wiring::{describe, Layout};
 
 /// Families `--topology` may force.
 pub const FAMILIES: [&str; 10] = [
@@ -37,10 +38,14 @@ pub const FAMILIES: [&str; 10] = [
 /// How each size's topology is chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TopologyChoice {
-    /// The best buildable wiring (see the module docs).
+    /// The best design: [`choose`] takes the best buildable wiring of chips with one host at
+    /// chip 0 (see the module docs); a projection also tries every backbone and keeps the
+    /// design with the highest throughput.
     Auto,
     /// One family of [`FAMILIES`], sized for each size's chips.
     Family(&'static str),
+    /// Every replica on a board of its own, the boards on this backbone.
+    Backbone(BackboneKind),
 }
 
 impl TopologyChoice {
@@ -49,6 +54,7 @@ impl TopologyChoice {
         match self {
             TopologyChoice::Auto => "auto",
             TopologyChoice::Family(kind) => kind,
+            TopologyChoice::Backbone(kind) => kind.name(),
         }
     }
 }
@@ -60,47 +66,23 @@ impl FromStr for TopologyChoice {
         if text == "auto" {
             return Ok(TopologyChoice::Auto);
         }
+        if let Some(kind) = BackboneKind::ALL.iter().find(|k| k.name() == text) {
+            return Ok(TopologyChoice::Backbone(*kind));
+        }
         FAMILIES
             .iter()
             .find(|&&kind| kind == text)
             .map(|&kind| TopologyChoice::Family(kind))
             .ok_or_else(|| ProjectError::UnknownTopology {
                 given: text.to_string(),
-                valid: FAMILIES.join(", "),
+                valid: FAMILIES
+                    .iter()
+                    .copied()
+                    .chain(BackboneKind::ALL.map(BackboneKind::name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
-}
-
-/// One size's wiring and where the replicas sit on it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Layout {
-    /// The wiring, ready to put in a scenario.
-    pub spec: TopologySpec,
-    /// The wiring in words (`ring of 640`, `groups (chain of 5) joined by hypercube of 64`).
-    pub description: String,
-    /// Chips.
-    pub chips: u32,
-    /// Replicas.
-    pub replicas: u32,
-    /// Most hops a hidden state takes from one stage's leader to the next stage's (0 with one
-    /// stage).
-    pub stage_hops: u32,
-    /// Most hops between a stage's leader and one of its tensor ranks (0 with tensor width 1).
-    pub tensor_hops: u32,
-    /// Links at the gateway (1 on a shared medium: every transfer takes the one channel).
-    pub gateway_ports: u32,
-    /// Mean hops from a replica's last stage to the gateway (each generated token's trip).
-    pub gateway_hops_mean: f64,
-    /// Most hops from a replica's last stage to the gateway.
-    pub gateway_hops_max: u32,
-    /// Mean hops from the gateway to a replica's first stage (each prompt's trip).
-    pub upload_hops_mean: f64,
-    /// Replicas whose last stage is not the gateway chip (their tokens cross a gateway link).
-    pub remote_deliveries: u32,
-    /// Replicas whose first stage is not the gateway chip (their prompts cross a gateway link).
-    pub remote_uploads: u32,
-    /// Whether all transfers share one medium.
-    pub shared_medium: bool,
 }
 
 /// The layout of `replicas` copies of `base` under `choice`.
@@ -109,6 +91,9 @@ pub fn choose(
     base: &BaseDesign,
     choice: TopologyChoice,
 ) -> Result<Layout, ProjectError> {
+    if let TopologyChoice::Backbone(kind) = choice {
+        return backbone::layout(replicas, base, &kind.config(base.variant()));
+    }
     match candidates(replicas, base, choice) {
         Ok(specs) => pick(specs, replicas, base),
         Err(ProjectError::TopologyUnavailable {
@@ -373,6 +358,7 @@ fn gateway_figures(
         remote_deliveries: deliveries.remote,
         remote_uploads: uploads.remote,
         shared_medium,
+        backbone: None,
     })
 }
 
@@ -393,21 +379,6 @@ impl Trips {
 
     fn mean(&self, replicas: u32) -> f64 {
         self.total as f64 / f64::from(replicas)
-    }
-}
-
-/// A wiring in a few words.
-pub fn describe(spec: &TopologySpec) -> String {
-    let chips = spec.chips().unwrap_or(0);
-    match spec {
-        TopologySpec::Mesh2d { dims: [a, b] } => format!("mesh {a}x{b}"),
-        TopologySpec::Torus2d { dims: [a, b] } => format!("torus {a}x{b}"),
-        TopologySpec::Torus3d { dims: [a, b, c] } => format!("torus {a}x{b}x{c}"),
-        TopologySpec::Tree { arity, .. } => format!("{arity}-ary tree of {chips}"),
-        TopologySpec::Hierarchical { group, top, .. } => {
-            format!("groups ({}) joined by {}", describe(group), describe(top))
-        }
-        other => format!("{} of {chips}", other.kind()),
     }
 }
 

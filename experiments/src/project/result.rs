@@ -20,8 +20,13 @@ pub struct Projection {
     pub target_replicas: u32,
     /// The simulation limit, in chips.
     pub max_sim_chips: u32,
-    /// `auto` or the forced topology family.
+    /// `auto` or the forced topology family or backbone.
     pub topology_choice: String,
+    /// The design every size was laid out as: `auto` (the best wiring of chips with one host at
+    /// chip 0), a forced family, or a backbone (`ethernet`, `wifi`, `espnow`).
+    pub design: String,
+    /// With `auto`: every design tried at the probe size and its figure, the chosen one marked.
+    pub designs: Vec<DesignTrial>,
     /// Simulated sizes (ascending), then projected sizes (ascending).
     pub rows: Vec<Row>,
     /// Figures at the requested comparison sizes (simulated when that size was, else projected).
@@ -34,6 +39,25 @@ pub struct Projection {
     pub cost: CostBasis,
     /// Sizes left out and other remarks.
     pub notes: Vec<String>,
+}
+
+/// One design `auto` tried before choosing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DesignTrial {
+    /// `one host at chip 0`, `ethernet`, `wifi` or `espnow`.
+    pub design: String,
+    /// Its layout in words at the probe size.
+    pub description: String,
+    /// The probe size, chips.
+    pub chips: u32,
+    /// Its simulated throughput there, tok/s (`None` when it could not be built or run).
+    pub throughput_tok_s: Option<f64>,
+    /// Its busiest resource and how busy.
+    pub bottleneck: String,
+    /// Why it could not be built or run.
+    pub refused: Option<String>,
+    /// Whether it was chosen (the highest throughput).
+    pub chosen: bool,
 }
 
 /// The scaling model and how well it predicted the held-back size.

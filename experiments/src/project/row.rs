@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::project::layout::Layout;
+use crate::project::wiring::Layout;
 use ruvsim_engine::time::PS_PER_MS;
 use ruvsim_hw::tier::Tier;
 use ruvsim_sim::result::RunResult;

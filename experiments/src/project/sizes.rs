@@ -1,8 +1,10 @@
 //! The size family: which replica counts are simulated and which are projected.
 //!
-//! Simulated: 1, 2, 4, ... replicas while they fit within the simulation limit (and do not pass
-//! the target), plus the target itself when it fits. Projected: the doublings beyond the limit
-//! up to the target, and the target.
+//! Simulated: 1, 2, 4, ... replicas up to an eighth of the largest simulated size (at least up
+//! to 4), then that largest size: the target when it fits within the simulation limit, else the
+//! limit. The cost of a family is so about 1.25 times its largest run, and the largest size,
+//! held back from the scaling fit, checks an extrapolation of 8 times or more. Projected: the
+//! doublings beyond the limit up to the target, and the target.
 
 /// Replica counts of a projection, ascending within each list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,9 +19,10 @@ pub struct SizeFamily {
 /// least 1).
 pub fn family(target: u32, max_sim: u32) -> SizeFamily {
     let sim_top = target.min(max_sim);
-    let mut simulated: Vec<u32> = doublings().take_while(|&r| r <= sim_top).collect();
-    if target <= max_sim && simulated.last() != Some(&target) {
-        simulated.push(target);
+    let small = (sim_top / 8).max(4.min(sim_top));
+    let mut simulated: Vec<u32> = doublings().take_while(|&r| r <= small).collect();
+    if simulated.last() != Some(&sim_top) {
+        simulated.push(sim_top);
     }
     let mut projected = Vec::new();
     if target > max_sim {
@@ -53,12 +56,17 @@ mod tests {
         let f = family(8, 8);
         assert_eq!(f.simulated, vec![1, 2, 4, 8]);
         assert!(f.projected.is_empty());
+        // Doublings up to an eighth of the target, then the target.
+        let f = family(20_000, 1_000_000);
+        assert_eq!(f.simulated.len(), 13);
+        assert_eq!(f.simulated[11..], [2_048, 20_000]);
+        assert!(f.projected.is_empty());
     }
 
     #[test]
     fn beyond_the_limit_doublings_then_the_target_are_projected() {
         let f = family(20_000, 100);
-        assert_eq!(f.simulated, vec![1, 2, 4, 8, 16, 32, 64]);
+        assert_eq!(f.simulated, vec![1, 2, 4, 8, 100]);
         assert_eq!(f.projected.first(), Some(&128));
         assert_eq!(f.projected.last(), Some(&20_000));
         assert_eq!(f.projected[f.projected.len() - 2], 16_384);

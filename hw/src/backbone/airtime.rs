@@ -87,6 +87,22 @@ impl PhyRate {
     pub const NAMES: &'static str =
         "1m_l, 2m_l, 11m_l, 11m_s, 6m, 24m, 54m, mcs0_lgi, mcs7_lgi, mcs7_sgi";
 
+    /// The name a scenario gives the rate (`"mcs7_lgi"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PhyRate::Dsss1Long => "1m_l",
+            PhyRate::Dsss2Long => "2m_l",
+            PhyRate::Cck11Long => "11m_l",
+            PhyRate::Cck11Short => "11m_s",
+            PhyRate::Ofdm6 => "6m",
+            PhyRate::Ofdm24 => "24m",
+            PhyRate::Ofdm54 => "54m",
+            PhyRate::Mcs0Lgi => "mcs0_lgi",
+            PhyRate::Mcs7Lgi => "mcs7_lgi",
+            PhyRate::Mcs7Sgi => "mcs7_sgi",
+        }
+    }
+
     fn modulation(self) -> Modulation {
         match self {
             PhyRate::Dsss1Long => Modulation::Dsss {

@@ -149,7 +149,7 @@ pub fn scaling_chart(projection: &Projection) -> Result<String, ChartError> {
         if !data.bound.is_empty() {
             chart
                 .draw_series(LineSeries::new(data.bound.clone(), GREY.stroke_width(1)))?
-                .label("gateway capacity bound")
+                .label("capacity bound")
                 .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], GREY.stroke_width(1)));
         }
         chart

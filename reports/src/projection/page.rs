@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use ruvsim_experiments::project::{Projection, Row};
 
 use super::{
-    claim_rows, display_row, fit_sentence, hop_sentence, scaling_chart, signed_percent,
-    throughput_text, with_error, DISPLAY_HEADERS,
+    claim_rows, design_lines, display_row, fit_sentence, hop_sentence, host_sentence,
+    scaling_chart, signed_percent, throughput_text, with_error, DISPLAY_HEADERS,
 };
 use crate::claims::CLAIMED;
 use crate::format::{escape, grouped, number, percent};
@@ -79,7 +79,7 @@ fn summary(projection: &Projection) -> String {
             escape(&throughput_text(row)),
             badge(row.tier.label()),
             if row.capped {
-                " (at the gateway's capacity bound)"
+                " (at the capacity bound)"
             } else {
                 ""
             },
@@ -89,11 +89,22 @@ fn summary(projection: &Projection) -> String {
     }
     out.push_str(&para(&fit_sentence(projection)));
     out.push_str(&para(&format!(
-        "Gateway at chip {}: prompts travel from it and every generated token travels back to it \
-         over the topology. {}",
-        projection.base.gateway_chip,
+        "{} {}",
+        host_sentence(projection),
         hop_sentence(projection)
     )));
+    let trials = design_lines(projection);
+    if !trials.is_empty() {
+        out.push_str(&para(
+            "The design was chosen by simulating each candidate at the same size and keeping \
+             the highest throughput:",
+        ));
+        out.push_str("<ul>\n");
+        for line in trials {
+            let _ = writeln!(out, "<li>{}</li>", escape(&line));
+        }
+        out.push_str("</ul>\n");
+    }
     out
 }
 
@@ -169,7 +180,7 @@ fn scaling(projection: &Projection) -> String {
         chart(
             "scaling",
             "Throughput against chips. Solid: simulated; dashed with the shaded band: projected \
-             with its stated error; grey: the gateway's capacity bound; crosses: claimed.",
+             with its stated error; grey: the capacity bound; crosses: claimed.",
             scaling_chart(projection)
         ),
         table,
@@ -288,7 +299,7 @@ fn fit(projection: &Projection) -> String {
 const SYMBOLS: &str =
     "T: throughput (tok/s); R: replicas; N: chips; h: mean hops from a replica's \
     last stage to the gateway; g: the gateway's links (1 on a shared medium). Every prediction is \
-    capped by the gateway's capacity bound.";
+    capped by the capacity bound (a single gateway's links, or a backbone's shared elements).";
 
 /// Energy (not modelled) and cost (chips x the user's price).
 fn energy_and_cost(projection: &Projection) -> String {
