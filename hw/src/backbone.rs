@@ -309,6 +309,17 @@ pub struct Leg {
     pub latency: Duration,
 }
 
+/// Which way a message crosses the backbone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// From a group's gateway up to its host.
+    ToHost,
+    /// From a host down to a group's gateway.
+    FromHost,
+    /// From one group's gateway to another's.
+    BetweenGroups,
+}
+
 /// A checked backbone.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Backbone {
@@ -482,8 +493,17 @@ impl Backbone {
         !matches!(self.kind, Kind::EspNow { .. })
     }
 
+    /// The legs of a message of `bytes` along `route`, in order (every route has two).
+    pub fn legs(&self, route: Route, bytes: u64) -> Result<[Leg; 2], BackboneError> {
+        match route {
+            Route::ToHost => self.legs_to_host(bytes),
+            Route::FromHost => self.legs_from_host(bytes),
+            Route::BetweenGroups => self.legs_between_groups(bytes),
+        }
+    }
+
     /// The legs of a message of `bytes` from a gateway up to its host.
-    pub fn legs_to_host(&self, bytes: u64) -> Result<Vec<Leg>, BackboneError> {
+    fn legs_to_host(&self, bytes: u64) -> Result<[Leg; 2], BackboneError> {
         let leg = |element, busy, latency| Leg {
             element,
             receiver: false,
@@ -495,7 +515,7 @@ impl Backbone {
                 nic,
                 host_bps,
                 switch,
-            } => vec![
+            } => [
                 leg(Element::Gateway, nic.busy(bytes, true)?, *switch),
                 leg(
                     Element::Host { toward_host: true },
@@ -507,7 +527,7 @@ impl Backbone {
                 rate,
                 host_bps,
                 switch,
-            } => vec![
+            } => [
                 leg(
                     Element::Channel,
                     wifi_air(*rate, bytes)?,
@@ -519,7 +539,7 @@ impl Backbone {
                     Duration::ZERO,
                 ),
             ],
-            Kind::EspNow { rate } => vec![
+            Kind::EspNow { rate } => [
                 leg(Element::Gateway, espnow_software(bytes)?, Duration::ZERO),
                 leg(Element::Channel, espnow_air(*rate, bytes)?, Duration::ZERO),
             ],
@@ -527,7 +547,7 @@ impl Backbone {
     }
 
     /// The legs of a message of `bytes` from a host down to a gateway.
-    pub fn legs_from_host(&self, bytes: u64) -> Result<Vec<Leg>, BackboneError> {
+    fn legs_from_host(&self, bytes: u64) -> Result<[Leg; 2], BackboneError> {
         let leg = |element, busy, latency| Leg {
             element,
             receiver: true,
@@ -539,7 +559,7 @@ impl Backbone {
                 nic,
                 host_bps,
                 switch,
-            } => vec![
+            } => [
                 leg(
                     Element::Host { toward_host: false },
                     ethernet::wire(bytes, *host_bps)?,
@@ -551,7 +571,7 @@ impl Backbone {
                 rate,
                 host_bps,
                 switch,
-            } => vec![
+            } => [
                 leg(
                     Element::Host { toward_host: false },
                     ethernet::wire(bytes, *host_bps)?,
@@ -559,7 +579,7 @@ impl Backbone {
                 ),
                 leg(Element::Channel, wifi_air(*rate, bytes)?, Duration::ZERO),
             ],
-            Kind::EspNow { rate } => vec![
+            Kind::EspNow { rate } => [
                 leg(
                     Element::Host { toward_host: false },
                     espnow_software(bytes)?,
@@ -571,7 +591,7 @@ impl Backbone {
     }
 
     /// The legs of a message of `bytes` from one group's gateway to another's.
-    pub fn legs_between_groups(&self, bytes: u64) -> Result<Vec<Leg>, BackboneError> {
+    fn legs_between_groups(&self, bytes: u64) -> Result<[Leg; 2], BackboneError> {
         let leg = |element, receiver, busy, latency| Leg {
             element,
             receiver,
@@ -579,7 +599,7 @@ impl Backbone {
             latency,
         };
         Ok(match &self.kind {
-            Kind::Ethernet { nic, switch, .. } => vec![
+            Kind::Ethernet { nic, switch, .. } => [
                 leg(
                     Element::Gateway,
                     false,
@@ -593,7 +613,7 @@ impl Backbone {
                     Duration::ZERO,
                 ),
             ],
-            Kind::Wifi { rate, switch, .. } => vec![
+            Kind::Wifi { rate, switch, .. } => [
                 leg(Element::Channel, false, wifi_air(*rate, bytes)?, *switch),
                 leg(
                     Element::Channel,
@@ -602,7 +622,7 @@ impl Backbone {
                     Duration::ZERO,
                 ),
             ],
-            Kind::EspNow { rate } => vec![
+            Kind::EspNow { rate } => [
                 leg(
                     Element::Gateway,
                     false,

@@ -5,7 +5,7 @@
 
 use ruvsim_hw::backbone::{
     Backbone, BackboneConfig, Element, EspNowBackboneConfig, EthernetConfig, EthernetNic, PhyRate,
-    WifiConfig,
+    Route, WifiConfig,
 };
 use ruvsim_hw::calibration::{Calibration, Variant};
 use ruvsim_topologies::TopologySpec;
@@ -138,9 +138,9 @@ pub fn capacity(
 ) -> Option<f64> {
     let model = Backbone::new(backbone, calibration).ok()?;
     let token = model
-        .legs_to_host(u64::from(ruvsim_sim::cluster::TOKEN_BYTES))
+        .legs(Route::ToHost, u64::from(ruvsim_sim::cluster::TOKEN_BYTES))
         .ok()?;
-    let prompt = model.legs_from_host(prompt_bytes).ok()?;
+    let prompt = model.legs(Route::FromHost, prompt_bytes).ok()?;
     let per_request = 1.0 / f64::from(new_tokens.max(1));
     let groups = layout.replicas;
     let hosts = groups.div_ceil(backbone.groups_per_host());

@@ -30,7 +30,7 @@ fn an_ethernet_token_goes_through_the_gateway_nic_then_the_hosts_port() {
         &calibration(Variant::Esp32S3),
     )
     .unwrap();
-    let up = backbone.legs_to_host(4).unwrap();
+    let up = backbone.legs(Route::ToHost, 4).unwrap();
     assert_eq!(up.len(), 2);
     assert_eq!(up[0].element, Element::Gateway);
     assert_eq!(up[0].latency, Duration::from_us(5));
@@ -39,7 +39,7 @@ fn an_ethernet_token_goes_through_the_gateway_nic_then_the_hosts_port() {
     assert_eq!(up[1].busy, Duration::from_ns(672));
     // The W5500's SPI work dominates: far longer than the frame's wire time.
     assert!(up[0].busy > Duration::from_us(30));
-    let down = backbone.legs_from_host(4).unwrap();
+    let down = backbone.legs(Route::FromHost, 4).unwrap();
     assert_eq!(down[0].element, Element::Host { toward_host: false });
     // 5 us in the switch, then 6.72 us on the 100 Mbit/s port to the gateway.
     assert_eq!(down[0].latency, Duration::from_ns(11_720));
@@ -54,7 +54,7 @@ fn radio_backbones_occupy_their_channel_for_the_frame_exchange() {
         groups_per_host: 20,
     });
     let backbone = Backbone::new(&espnow, &calibration(Variant::Esp32S3)).unwrap();
-    let up = backbone.legs_to_host(250).unwrap();
+    let up = backbone.legs(Route::ToHost, 250).unwrap();
     assert_eq!(up[0].busy, Duration::from_us(394));
     assert_eq!(up[1].element, Element::Channel);
     assert_eq!(up[1].busy, Duration::from_us(3_210));
@@ -71,7 +71,7 @@ fn radio_backbones_occupy_their_channel_for_the_frame_exchange() {
         switch_latency_us: 5.0,
     });
     let backbone = Backbone::new(&wifi, &calibration(Variant::Esp32S3)).unwrap();
-    let up = backbone.legs_to_host(256).unwrap();
+    let up = backbone.legs(Route::ToHost, 256).unwrap();
     assert_eq!(up[0].element, Element::Channel);
     assert_eq!(up[0].busy.as_ps(), PhyRate::Mcs7Lgi.exchange_ps(256 + 66));
     // Groups 0-29 on access point 0 (channel 0), 30-59 on channel 1, 90 back on channel 0.

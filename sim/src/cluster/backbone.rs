@@ -9,7 +9,7 @@
 //! in that link's row.
 
 use ruvsim_engine::engine::{Engine, TaskRef};
-use ruvsim_hw::backbone::{Backbone, BackboneError, Element, Leg};
+use ruvsim_hw::backbone::{Backbone, Element, Leg, Route};
 
 use super::{Cluster, SimError, Timer, Work};
 
@@ -94,51 +94,62 @@ impl BackboneLayout {
 }
 
 impl Cluster<'_, '_> {
-    /// Adds the hop tasks of `legs` (a message of `bytes` of `stream`, between `sender` and
-    /// `receiver` groups), the last marked as delivering token record `deliver`.
-    #[allow(clippy::too_many_arguments)]
-    fn add_legs(
-        &mut self,
-        engine: &mut Engine<Work, Timer>,
-        stream: u32,
-        legs: Vec<Leg>,
-        groups: [u32; 2],
-        ends: [u32; 2],
-        bytes: u32,
-        after: &[TaskRef],
-        deliver: Option<u32>,
-    ) -> Result<Vec<TaskRef>, SimError> {
-        let layout = self
-            .setup
-            .backbone
-            .as_ref()
-            .ok_or_else(|| SimError::Internal("a backbone hop without a backbone".into()))?;
-        let links: Vec<u32> = legs
-            .iter()
-            .map(|leg| layout.link_of(leg.element, groups[usize::from(leg.receiver)]))
-            .collect();
-        let mut current = after.to_vec();
-        let count = legs.len();
-        for (i, (leg, link)) in legs.into_iter().zip(links).enumerate() {
-            let work = Work::Backbone {
-                stream,
-                link,
-                ends,
-                bytes,
-                deliver: if i + 1 == count { deliver } else { None },
-                busy: leg.busy,
-                latency: leg.latency,
-            };
-            current = vec![engine.add_task(self.chips + link, work, &current)?];
-        }
-        Ok(current)
-    }
-
     fn layout(&self) -> Result<&BackboneLayout, SimError> {
         self.setup
             .backbone
             .as_ref()
             .ok_or_else(|| SimError::Internal("a backbone hop without a backbone".into()))
+    }
+
+    /// The legs of a message of `bytes` along `route`.
+    fn legs(&self, route: Route, bytes: u32) -> Result<[Leg; 2], SimError> {
+        self.layout()?
+            .backbone
+            .legs(route, u64::from(bytes))
+            .map_err(|e| SimError::Internal(format!("backbone: {e}")))
+    }
+
+    /// Leg `leg` of a backbone message: how long it occupies its element, and its latency.
+    pub(super) fn backbone_leg(&self, route: Route, leg: u8, bytes: u32) -> Result<Leg, SimError> {
+        Ok(self.legs(route, bytes)?[usize::from(leg)])
+    }
+
+    /// Adds the hop tasks of a message of `bytes` of `stream` along `route`, between the
+    /// gateways `ends` (the same chip twice for a host), the last marked as delivering token
+    /// record `deliver`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_legs(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        route: Route,
+        ends: [u32; 2],
+        bytes: u32,
+        after: &[TaskRef],
+        deliver: Option<u32>,
+    ) -> Result<Vec<TaskRef>, SimError> {
+        let legs = self.legs(route, bytes)?;
+        let layout = self.layout()?;
+        let groups = ends.map(|chip| chip / layout.group_chips);
+        let links = legs.map(|leg| layout.link_of(leg.element, groups[usize::from(leg.receiver)]));
+        let mut current = after.to_vec();
+        for (index, link) in links.into_iter().enumerate() {
+            let work = Work::Backbone {
+                stream,
+                link,
+                ends,
+                bytes,
+                deliver: if index + 1 == links.len() {
+                    deliver
+                } else {
+                    None
+                },
+                route,
+                leg: index as u8,
+            };
+            current = vec![engine.add_task(self.chips + link, work, &current)?];
+        }
+        Ok(current)
     }
 
     /// A message of `bytes` from the host serving `gateway`'s group down to `gateway`.
@@ -150,22 +161,8 @@ impl Cluster<'_, '_> {
         bytes: u32,
         after: &[TaskRef],
     ) -> Result<Vec<TaskRef>, SimError> {
-        let layout = self.layout()?;
-        let group = gateway / layout.group_chips;
-        let legs = layout
-            .backbone
-            .legs_from_host(u64::from(bytes))
-            .map_err(backbone)?;
-        self.add_legs(
-            engine,
-            stream,
-            legs,
-            [group, group],
-            [gateway, gateway],
-            bytes,
-            after,
-            None,
-        )
+        let ends = [gateway, gateway];
+        self.add_legs(engine, stream, Route::FromHost, ends, bytes, after, None)
     }
 
     /// A message of `bytes` from `gateway` up to the host serving its group; the last leg
@@ -179,22 +176,8 @@ impl Cluster<'_, '_> {
         after: &[TaskRef],
         deliver: Option<u32>,
     ) -> Result<Vec<TaskRef>, SimError> {
-        let layout = self.layout()?;
-        let group = gateway / layout.group_chips;
-        let legs = layout
-            .backbone
-            .legs_to_host(u64::from(bytes))
-            .map_err(backbone)?;
-        self.add_legs(
-            engine,
-            stream,
-            legs,
-            [group, group],
-            [gateway, gateway],
-            bytes,
-            after,
-            deliver,
-        )
+        let ends = [gateway, gateway];
+        self.add_legs(engine, stream, Route::ToHost, ends, bytes, after, deliver)
     }
 
     /// A message of `bytes` over the backbone from gateway `from` to gateway `to` of another
@@ -212,34 +195,14 @@ impl Cluster<'_, '_> {
     ) -> Result<Vec<TaskRef>, SimError> {
         let layout = self.layout()?;
         let groups = [from / layout.group_chips, to / layout.group_chips];
-        let hosts = groups.map(|g| layout.host_of(g));
-        let channels = [
-            layout.backbone.channel_of(groups[0], hosts[0]),
-            layout.backbone.channel_of(groups[1], hosts[1]),
-        ];
+        let channels = groups.map(|g| layout.backbone.channel_of(g, layout.host_of(g)));
         if !layout.backbone.hosts_on_switch() && channels[0] != channels[1] {
             return Err(SimError::Internal(format!(
                 "groups {} and {} are on different ESP-NOW channels and cannot exchange frames",
                 groups[0], groups[1]
             )));
         }
-        let legs = layout
-            .backbone
-            .legs_between_groups(u64::from(bytes))
-            .map_err(backbone)?;
-        self.add_legs(
-            engine,
-            stream,
-            legs,
-            groups,
-            [from, to],
-            bytes,
-            after,
-            deliver,
-        )
+        let route = Route::BetweenGroups;
+        self.add_legs(engine, stream, route, [from, to], bytes, after, deliver)
     }
-}
-
-fn backbone(error: BackboneError) -> SimError {
-    SimError::Internal(format!("backbone: {error}"))
 }

@@ -52,6 +52,7 @@ use crate::result::stats::{FaultStats, MoeStats, SpeculationStats};
 use crate::workload::Request;
 use ruvsim_engine::engine::{Engine, EngineError, Process, TaskRef};
 use ruvsim_engine::time::{Duration, Time};
+use ruvsim_hw::backbone::Route;
 use ruvsim_hw::calibration::Calibration;
 use ruvsim_hw::chip::{ChipError, CpuSetup};
 use ruvsim_hw::firmware::{FirmwareError, FirmwareProfile};
@@ -132,10 +133,10 @@ pub enum Work {
         bytes: u32,
         /// On the last leg of a generated token's way to its host: the token's record.
         deliver: Option<u32>,
-        /// How long the leg occupies the element.
-        busy: Duration,
-        /// How long after that the message reaches the next element.
-        latency: Duration,
+        /// Which way the message crosses the backbone.
+        route: Route,
+        /// Which of the route's legs this is (its element, busy time and latency follow).
+        leg: u8,
     },
     /// A spare takes over a failed chip's role: loads its weights from flash and rebuilds the
     /// key/value caches of the requests in flight.
@@ -479,8 +480,13 @@ impl Process for Cluster<'_, '_> {
     }
 
     fn latency(&self, task: &Work) -> Duration {
-        match task {
-            Work::Backbone { latency, .. } => *latency,
+        match *task {
+            // A leg that cannot be priced failed in `start` already, which stops the run.
+            Work::Backbone {
+                route, leg, bytes, ..
+            } => self
+                .backbone_leg(route, leg, bytes)
+                .map_or(Duration::ZERO, |l| l.latency),
             _ => Duration::ZERO,
         }
     }

@@ -120,9 +120,11 @@ impl Cluster<'_, '_> {
                 link,
                 ends,
                 bytes,
-                busy,
+                route,
+                leg,
                 ..
             } => {
+                let busy = self.backbone_leg(route, leg, bytes)?.busy;
                 self.recorder.hop(link, bytes);
                 self.recorder.span(TimelineSpan {
                     resource: self.chips + link,
