@@ -28,7 +28,6 @@ pub mod gated;
 pub mod gossip;
 pub mod html;
 pub mod projection;
-pub mod records;
 pub mod regress;
 pub mod roles;
 pub mod select;
@@ -44,7 +43,7 @@ use std::path::{Path, PathBuf};
 use ruvsim_sim::result::RunResult;
 use thiserror::Error;
 
-pub use records::Records;
+pub use ruvsim_sim::record_volume::Records;
 pub use summary::{summary_rows, SummaryRow, Unit};
 
 /// Why a report could not be written.
@@ -203,6 +202,7 @@ fn slim(result: &RunResult) -> RunResult {
         cluster: result.cluster.clone(),
         plan: result.plan.clone(),
         summary: result.summary.clone(),
+        records: result.records,
         requests: Vec::new(),
         tokens: Vec::new(),
         chips: Vec::new(),

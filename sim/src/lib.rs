@@ -11,6 +11,7 @@
 //! | [`kernel`] | what a chip computes in one task, and its predicted operation counts |
 //! | [`cluster`] | the cluster as an engine process: token graphs, pricing, requests, faults, speculation, experts |
 //! | [`progress`] | a run's phase and generated tokens, for a watching thread |
+//! | [`record_volume`] | how much of a run is kept and written: every record, or the summary alone |
 //! | [`run`] | one run: build, execute, summarise |
 //! | [`result`] | the [`result::RunResult`] every report reads: records, totals, each figure with its tier |
 //!
@@ -24,6 +25,7 @@ pub mod kernel;
 pub mod model_source;
 pub mod plan;
 pub mod progress;
+pub mod record_volume;
 pub mod result;
 pub mod run;
 pub mod scenario;

@@ -54,13 +54,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     };
     let options = RunOptions {
         timeline_limit: Some(args.timeline_limit),
+        records: args.records,
         ..args.overrides.run_options()
     };
     let result = simulation::simulate_with_progress(&loaded, &options)?;
-    let records = args
-        .records
-        .unwrap_or_else(|| Records::automatic(result.cluster.chips));
-    let files = ruvsim_reports::write_run_report(&result, &out, records)
+    let files = ruvsim_reports::write_run_report(&result, &out, result.records)
         .with_context(|| format!("cannot write the report of {}", loaded.file))?;
     if args.json {
         let summary = json_summary(&result, &out, &files);

@@ -15,7 +15,7 @@ use ruvsim_sim::result::RunResult;
 
 use crate::charts::ChartError;
 use crate::format::escape;
-use crate::records::Records;
+use ruvsim_sim::record_volume::Records;
 
 /// One table cell.
 pub(crate) enum Cell {

@@ -115,13 +115,21 @@ fn distribution_row(name: &str, d: &Distribution, tier: &str) -> Vec<Cell> {
 pub(super) fn latency(result: &RunResult) -> String {
     let s = &result.summary;
     let tier = result.tier.label();
-    let mut out = chart(
-        "latency",
-        &format!(
-            "Cumulative distribution of inter-token latency and time to first token ({tier})."
-        ),
-        latency_chart(result),
-    );
+    let mut out = if s.inter_token_streamed {
+        note(
+            "No per-token records were kept in this run (--records summary), so there is no \
+             cumulative chart; the table's inter-token figures were gathered as the tokens \
+             arrived.",
+        )
+    } else {
+        chart(
+            "latency",
+            &format!(
+                "Cumulative distribution of inter-token latency and time to first token ({tier})."
+            ),
+            latency_chart(result),
+        )
+    };
     out.push_str(&table(
         &[
             "latency (ms)",
@@ -141,10 +149,14 @@ pub(super) fn latency(result: &RunResult) -> String {
             distribution_row("queue wait", &s.queue_wait, tier),
         ],
     ));
-    out.push_str(&note(
+    out.push_str(&note(if s.inter_token_streamed {
+        "Percentiles are nearest-rank over exact picosecond samples, except inter-token latency: \
+         its count, minimum, mean and maximum are exact and its percentiles come from a histogram \
+         of three significant digits (within 0.1%). Times are rounded to the microsecond here."
+    } else {
         "Percentiles are nearest-rank over exact picosecond samples; times are rounded to the \
-         microsecond here (tokens.csv has them to the picosecond).",
-    ));
+         microsecond here (tokens.csv has them to the picosecond)."
+    }));
     out
 }
 

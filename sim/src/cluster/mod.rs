@@ -20,6 +20,7 @@ mod pricing;
 mod recorder;
 mod requests;
 mod speculative;
+mod token_log;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -43,11 +44,12 @@ use moe::MoeState;
 use recorder::Recorder;
 pub use speculative::Speculation;
 use speculative::{Round, SpeculativeState};
+use token_log::TokenLog;
 
 use crate::kernel::Kernel;
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::result::records::{Outcome, RequestRecord, TimelineSpan, TokenRecord};
+use crate::result::records::{Outcome, RequestRecord, StreamedSummary, TimelineSpan, TokenRecord};
 use crate::result::stats::{FaultStats, MoeStats, SpeculationStats};
 use crate::workload::Request;
 use ruvsim_engine::engine::{Engine, EngineError, Process, TaskRef};
@@ -186,15 +188,17 @@ struct Stream {
     /// Tokens the target chose and that are not yet emitted (functional fidelity).
     chosen: Vec<u32>,
     /// The speculative round in progress.
-    round: Option<Round>,
+    round: Option<Box<Round>>,
     /// A token the draft still has to take into its context before the next round.
     draft_catch_up: Option<u32>,
     /// Assumed-acceptance draws (timing-fidelity speculation).
-    acceptance_rng: Option<ChaCha8Rng>,
+    acceptance_rng: Option<Box<ChaCha8Rng>>,
     /// The last emitted token (functional fidelity), the next input.
     chosen_last: Option<u32>,
     /// Where the time of the token in progress went so far (its tasks on every chip).
     phases: PhaseTimes,
+    /// Prompt tokens whose graphs are built so far.
+    prefilled: u32,
 }
 
 /// Settings of a cluster run that are not in the plan.
@@ -239,6 +243,9 @@ pub struct ClusterSetup<'a> {
     pub firmware: FirmwareProfile,
     /// The backbone joining the groups' gateways and the hosts, when the topology has one.
     pub backbone: Option<BackboneLayout>,
+    /// Whether every generated token's record is kept (else they are streamed: counted and timed
+    /// as they arrive, nothing kept per token).
+    pub keep_tokens: bool,
 }
 
 /// The simulated cluster.
@@ -277,8 +284,8 @@ pub struct Cluster<'a, 'm> {
     order: Vec<Option<TaskRef>>,
     /// Per ESP-NOW link: its packet-loss stream.
     link_rngs: BTreeMap<u32, ChaCha8Rng>,
-    /// Generated tokens in the order they were chosen.
-    tokens: Vec<TokenRecord>,
+    /// Generated tokens: their records, or streamed statistics.
+    tokens: TokenLog,
     /// Counts, link traffic and the timeline.
     recorder: Recorder,
 }
@@ -345,6 +352,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             .as_ref()
             .map_or(0, BackboneLayout::extra_resources);
         let stream_count = plan.replicas * plan.streams_per_replica;
+        let request_count = requests.len();
         let streams = (0..stream_count)
             .map(|s| Stream {
                 replica: s / plan.streams_per_replica,
@@ -381,7 +389,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
                 (stream_count * (plan.chips_per_replica() + 1 + plan.experts())) as usize
             ],
             link_rngs: BTreeMap::new(),
-            tokens: Vec::new(),
+            tokens: TokenLog::new(setup.keep_tokens, request_count),
             recorder: Recorder::new(chips, link_resources, setup.timeline_limit),
             setup,
         })
@@ -421,6 +429,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
     /// Everything recorded; fails if a request never ended.
     pub fn into_output(self) -> Result<ClusterOutput, SimError> {
         let fault_stats = self.fault_stats();
+        let (tokens, streamed) = self.tokens.into_parts();
         let mut requests = Vec::with_capacity(self.records.len());
         for (id, record) in self.records.into_iter().enumerate() {
             let record = record.ok_or_else(|| {
@@ -430,7 +439,8 @@ impl<'a, 'm> Cluster<'a, 'm> {
         }
         Ok(ClusterOutput {
             requests,
-            tokens: self.tokens,
+            tokens,
+            streamed,
             link_bytes: self.recorder.link_bytes,
             link_messages: self.recorder.link_messages,
             chip_counts: self.recorder.counts,
@@ -448,8 +458,10 @@ impl<'a, 'm> Cluster<'a, 'm> {
 pub struct ClusterOutput {
     /// Requests in id order.
     pub requests: Vec<RequestRecord>,
-    /// Generated tokens in the order they were chosen.
+    /// Generated tokens in the order they were chosen (empty when they were streamed).
     pub tokens: Vec<TokenRecord>,
+    /// The tokens' count and inter-token distribution, when they were streamed instead of kept.
+    pub streamed: Option<StreamedSummary>,
     /// Bytes carried per link resource.
     pub link_bytes: Vec<u64>,
     /// Messages (hops) per link resource.
@@ -514,6 +526,12 @@ impl Process for Cluster<'_, '_> {
                 kernel == Kernel::Phase(Phase::Sample),
                 now,
             )?,
+            Work::Compute {
+                stream,
+                pos,
+                kernel: Kernel::Phase(Phase::Embed),
+                ..
+            } => self.embedded(engine, stream, pos)?,
             Work::Compute {
                 stream,
                 kernel: Kernel::MoeAttention { layer, .. },

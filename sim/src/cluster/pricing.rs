@@ -259,7 +259,7 @@ impl Cluster<'_, '_> {
         let (time, lost) = self.link_delivery(link, bytes)?;
         if let Some(reason) = lost {
             let request = match deliver {
-                Some(index) => Some(self.tokens[index as usize].request),
+                Some(index) => self.tokens.request_of(index),
                 None => self.streams[stream as usize].request,
             };
             if let Some(id) = request {

@@ -62,11 +62,13 @@ impl Cluster<'_, '_> {
             replica,
             request: Some(id),
             token_start: now,
-            acceptance_rng: self
-                .setup
-                .speculation
-                .and_then(|s| s.acceptance)
-                .map(|_| rng::stream(self.setup.seed, Purpose::Speculation, u64::from(id))),
+            acceptance_rng: self.setup.speculation.and_then(|s| s.acceptance).map(|_| {
+                Box::new(rng::stream(
+                    self.setup.seed,
+                    Purpose::Speculation,
+                    u64::from(id),
+                ))
+            }),
             ..Stream::default()
         };
         self.free.set_busy(stream, true);
@@ -102,10 +104,13 @@ impl Cluster<'_, '_> {
             }
             None => Vec::new(),
         };
-        let last = request.prompt.len() - 1;
-        for (pos, &token) in request.prompt.iter().enumerate() {
-            self.schedule_token(engine, stream, pos as u32, token, pos == last, &uploaded)?;
-        }
+        // The prompt's first token now; each further one when the previous one's embedding
+        // finishes (`embedded`), which is before it could start anyway (a stream's tasks on a
+        // chip run in order), so only the graphs in flight are held.
+        self.streams[stream as usize].prefilled = 1;
+        let first_token = request.prompt[0];
+        let only = request.prompt.len() == 1;
+        self.schedule_token(engine, stream, 0, first_token, only, &uploaded)?;
         if let Some(draft_chip) = self.setup.plan.draft_chip(replica) {
             // The draft takes the prompt into its own context, next to the target's prefill.
             let bytes = TOKEN_BYTES * request.prompt.len() as u32;
@@ -116,6 +121,29 @@ impl Cluster<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The embedding of `stream`'s token at `pos` finished: during the prompt, the next prompt
+    /// token's graph is built (its embedding follows this token's first-stage work on the same
+    /// chip, so it could not have started earlier).
+    pub(super) fn embedded(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+        stream: u32,
+        pos: u32,
+    ) -> Result<(), SimError> {
+        let state = &self.streams[stream as usize];
+        let (Some(id), next) = (state.request, state.prefilled) else {
+            return Ok(());
+        };
+        let prompt = &self.requests[id as usize].prompt;
+        if pos + 1 != next || next as usize >= prompt.len() {
+            return Ok(());
+        }
+        let token = prompt[next as usize];
+        let last = next as usize + 1 == prompt.len();
+        self.streams[stream as usize].prefilled = next + 1;
+        self.schedule_token(engine, stream, next, token, last, &[])
     }
 
     /// A token's last task finished at `now`.
@@ -222,7 +250,7 @@ impl Cluster<'_, '_> {
         let last_leader = self.leader(replica, plan.pipeline - 1);
         let first_leader = self.leader(replica, 0);
         for i in 0..count {
-            self.tokens.push(TokenRecord {
+            let record_index = self.tokens.chosen(TokenRecord {
                 request: id,
                 index: first_index + i,
                 pos: pos + i,
@@ -235,7 +263,7 @@ impl Cluster<'_, '_> {
                     PhaseTimes::default()
                 },
             });
-            let record_index = (self.tokens.len() - 1) as u32;
+
             if let Some(progress) = &self.setup.progress {
                 progress.token();
             }
@@ -290,9 +318,9 @@ impl Cluster<'_, '_> {
         index: u32,
         now: Time,
     ) -> Result<(), SimError> {
-        let token = &mut self.tokens[index as usize];
-        token.end = now;
-        let (id, position) = (token.request, token.index);
+        let (id, position) = self.tokens.arrived(index, now).ok_or_else(|| {
+            SimError::Internal(format!("token {index} arrived but is not travelling"))
+        })?;
         let record = self.records[id as usize]
             .as_mut()
             .ok_or_else(|| SimError::Internal(format!("request {id} has no record")))?;

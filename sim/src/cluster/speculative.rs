@@ -133,12 +133,12 @@ impl Cluster<'_, '_> {
             .speculation
             .map_or(0, |s| s.k)
             .min(remaining.saturating_sub(1));
-        self.streams[stream as usize].round = Some(Round {
+        self.streams[stream as usize].round = Some(Box::new(Round {
             k,
             pos,
             last,
             ..Round::default()
-        });
+        }));
         if k == 0 {
             return self.verify_round(engine, stream, &after);
         }

@@ -66,7 +66,10 @@ fn run_process(loaded: &LoadedScenario, blocked: &[u32]) -> (Vec<TimelineSpan>, 
     engine
         .run(&mut cluster, Time::MAX)
         .unwrap_or_else(|e| panic!("{e}"));
-    (cluster.recorder.timeline, cluster.tokens.len())
+    (
+        cluster.recorder.timeline,
+        cluster.tokens.into_parts().0.len(),
+    )
 }
 
 /// The kernels run on `chip`, in start order.

@@ -8,8 +8,10 @@ pub mod stats;
 
 use crate::plan::Plan;
 use crate::scenario::Fidelity;
-pub use records::{Outcome, RequestRecord, TimelineSpan, TokenRecord};
+pub use records::{Outcome, RequestRecord, StreamedSummary, TimelineSpan, TokenRecord};
 use ruvsim_engine::stats::Distribution;
+
+use crate::record_volume::Records;
 use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::energy::EnergyResult;
 use ruvsim_hw::memory::{Footprint, Placement};
@@ -37,6 +39,10 @@ pub struct RunResult {
     pub plan: Plan,
     /// Headline figures.
     pub summary: Summary,
+    /// How much of the run was kept: with [`Records::Summary`], `tokens` is empty and the
+    /// inter-token figures come from a histogram. Written only when it is the summary.
+    #[serde(default, skip_serializing_if = "Records::is_all")]
+    pub records: Records,
     /// Every request.
     pub requests: Vec<RequestRecord>,
     /// Every generated token.
@@ -123,6 +129,10 @@ pub struct Summary {
     pub time_to_first_token: Distribution,
     /// Between consecutive tokens of a request.
     pub inter_token_latency: Distribution,
+    /// Whether the inter-token figures were streamed into a histogram (percentiles within 0.1%)
+    /// rather than computed from every token record.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inter_token_streamed: bool,
     /// Arrival to end.
     pub request_latency: Distribution,
     /// Arrival to start (waiting for a free stream).
@@ -217,18 +227,7 @@ pub struct CalibrationEntry {
 
 /// Builds the summary from the records.
 pub fn summarise(requests: &[RequestRecord], tokens: &[TokenRecord], events: u64) -> Summary {
-    let start = requests
-        .iter()
-        .map(|r| r.arrival)
-        .min()
-        .unwrap_or(Time::ZERO);
-    let end = requests.iter().map(|r| r.end).max().unwrap_or(Time::ZERO);
-    let makespan = end.checked_duration_since(start).unwrap_or(Duration::ZERO);
     let span = |a: Time, b: Time| b.checked_duration_since(a).unwrap_or(Duration::ZERO);
-    let ttft: Vec<Duration> = requests
-        .iter()
-        .filter_map(|r| r.first_token.map(|t| span(r.arrival, t)))
-        .collect();
     let mut itl = Vec::new();
     let mut by_request: Vec<Vec<&TokenRecord>> = vec![Vec::new(); requests.len()];
     for token in tokens {
@@ -241,9 +240,54 @@ pub fn summarise(requests: &[RequestRecord], tokens: &[TokenRecord], events: u64
             itl.push(span(pair[0].end, pair[1].end));
         }
     }
+    summary_of(
+        requests,
+        tokens.len() as u64,
+        Distribution::of(&itl),
+        false,
+        events,
+    )
+}
+
+/// [`summarise`] for a run whose tokens were streamed: their count and inter-token distribution
+/// were gathered as they arrived (percentiles within 0.1%).
+pub fn summarise_streamed(
+    requests: &[RequestRecord],
+    streamed: &StreamedSummary,
+    events: u64,
+) -> Summary {
+    summary_of(
+        requests,
+        streamed.generated,
+        streamed.inter_token,
+        true,
+        events,
+    )
+}
+
+/// The headline figures from the requests, the tokens generated and their inter-token
+/// distribution.
+fn summary_of(
+    requests: &[RequestRecord],
+    generated: u64,
+    inter_token_latency: Distribution,
+    inter_token_streamed: bool,
+    events: u64,
+) -> Summary {
+    let start = requests
+        .iter()
+        .map(|r| r.arrival)
+        .min()
+        .unwrap_or(Time::ZERO);
+    let end = requests.iter().map(|r| r.end).max().unwrap_or(Time::ZERO);
+    let makespan = end.checked_duration_since(start).unwrap_or(Duration::ZERO);
+    let span = |a: Time, b: Time| b.checked_duration_since(a).unwrap_or(Duration::ZERO);
+    let ttft: Vec<Duration> = requests
+        .iter()
+        .filter_map(|r| r.first_token.map(|t| span(r.arrival, t)))
+        .collect();
     let latency: Vec<Duration> = requests.iter().map(|r| span(r.arrival, r.end)).collect();
     let wait: Vec<Duration> = requests.iter().map(|r| span(r.arrival, r.start)).collect();
-    let generated = tokens.len() as u64;
     let seconds = makespan.as_secs_f64();
     Summary {
         requests_completed: requests
@@ -263,7 +307,8 @@ pub fn summarise(requests: &[RequestRecord], tokens: &[TokenRecord], events: u64
             0.0
         },
         time_to_first_token: Distribution::of(&ttft),
-        inter_token_latency: Distribution::of(&itl),
+        inter_token_latency,
+        inter_token_streamed,
         request_latency: Distribution::of(&latency),
         queue_wait: Distribution::of(&wait),
         events,

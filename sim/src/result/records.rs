@@ -1,6 +1,7 @@
 //! What a cluster run records: requests, generated tokens, timeline spans, and the totals it
 //! hands back.
 
+use ruvsim_engine::stats::Distribution;
 use serde::{Deserialize, Serialize};
 
 use crate::kernel::Kernel;
@@ -87,4 +88,13 @@ pub struct TimelineSpan {
     /// Sending and receiving chip of a transfer hop (`None` for compute).
     #[serde(default)]
     pub hop: Option<[u32; 2]>,
+}
+
+/// What a run produced of its tokens when records were not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamedSummary {
+    /// Tokens generated.
+    pub generated: u64,
+    /// Time between consecutive tokens of a request, as their host receives them.
+    pub inter_token: Distribution,
 }

@@ -20,6 +20,7 @@ use crate::cluster::{
 use crate::model_source::{prepare, resolve, ModelError, PreparedModel};
 use crate::plan::{plan, MoeRequest, Plan, PlanRequest};
 use crate::progress::{self, Progress, RunPhase};
+use crate::record_volume::Records;
 use crate::scenario::{
     ClusterSpec, Fidelity, LoadedScenario, MoeSpec, RouterSpec, Scenario, SpeculativeSpec,
 };
@@ -72,6 +73,8 @@ pub struct BuiltRun<'s> {
     pub gateway: Gateway,
     /// Most timeline spans to record.
     pub timeline_limit: usize,
+    /// How much of the run is kept.
+    pub records: Records,
     /// The progress counter, when a caller watches one.
     pub progress: Option<Arc<Progress>>,
 }
@@ -244,6 +247,7 @@ pub fn build<'s>(
             .collect::<Result<Vec<_>, _>>()?,
         _ => Vec::new(),
     };
+    let topology_chips = topology.chips();
     Ok(BuiltRun {
         loaded,
         seed,
@@ -265,6 +269,9 @@ pub fn build<'s>(
         expert_bytes,
         gateway,
         timeline_limit: options.timeline_limit.unwrap_or(DEFAULT_TIMELINE_LIMIT),
+        records: options
+            .records
+            .unwrap_or(Records::automatic(topology_chips)),
         progress: options.progress.clone(),
     })
 }
@@ -396,6 +403,7 @@ impl BuiltRun<'_> {
             faults: self.faults.clone(),
             gateway: self.gateway,
             timeline_limit: self.timeline_limit,
+            keep_tokens: self.records == Records::All,
             progress: self.progress.clone(),
             firmware: self.loaded.scenario.firmware,
             backbone: self.backbone.clone(),

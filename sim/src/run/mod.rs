@@ -14,6 +14,8 @@ pub mod summary;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::record_volume::Records;
+
 use thiserror::Error;
 
 use crate::cluster::{Cluster, ClusterOutput, SimError};
@@ -44,6 +46,10 @@ pub struct RunOptions {
     pub calibration_file: Option<PathBuf>,
     /// Most timeline spans to record (default 200,000).
     pub timeline_limit: Option<usize>,
+    /// How much of the run to keep (default: [`Records::automatic`] for the cluster's chips).
+    /// With [`Records::Summary`] no token record is kept: the inter-token distribution is
+    /// streamed into a histogram.
+    pub records: Option<Records>,
     /// Most bytes the run may use: a scenario whose estimate ([`size::estimate`]) exceeds it is
     /// refused before anything is allocated. `None`: no limit.
     pub memory_limit: Option<u64>,

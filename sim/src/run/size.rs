@@ -11,10 +11,11 @@
 //!   record per generated token;
 //! - the model, for a synthetic model in functional fidelity: its f32 weights while generated and
 //!   the model file they become;
-//! - per stream: its state, and the task graphs of a whole prompt in flight (every prompt token
-//!   is scheduled at admission: a compute task and a hop per chip of the replica, plus the
-//!   gateway's hops), each task a slot of the engine's table (reserved at this size, so the
-//!   table is not doubled as it grows).
+//! - per stream: its state, and the task graphs of the tokens it can have in flight (a prompt
+//!   token's graph is built when the previous one's embedding finishes, so at most one per
+//!   pipeline stage plus one, and never more than the prompt; each graph a compute task and a hop
+//!   per chip of the replica, plus the gateway's hops), each task a slot of the engine's table
+//!   (reserved at this size, so the table is not doubled as it grows).
 
 use ruvsim_core::OpCounts;
 use ruvsim_engine::engine::Engine;
@@ -66,6 +67,8 @@ struct Load {
     requests: u64,
     /// Longest prompt, in tokens.
     prompt: u64,
+    /// Pipeline stages per replica.
+    stages: u64,
     /// Streams that can hold a request at once.
     streams: u64,
     /// Tasks one token's graph creates: a compute task and a hop per chip of the replica, plus
@@ -96,21 +99,23 @@ impl Load {
         Load {
             requests,
             prompt,
+            stages: u64::from(parallelism.pipeline),
             streams,
             tasks_per_token: 2 * chips_per_replica + 2,
         }
     }
 
-    /// Tasks pending at once when every stream has a whole prompt in flight.
+    /// Tasks pending at once when every stream has as many tokens in flight as it can.
     fn pending_tasks(&self) -> u64 {
+        let in_flight = self.prompt.min(self.stages + 1).max(1);
         self.streams
-            .saturating_mul(self.prompt)
+            .saturating_mul(in_flight)
             .saturating_mul(self.tasks_per_token)
     }
 }
 
-/// Tasks pending at once when every stream of `scenario` has a whole prompt in flight: the
-/// engine's slot table is reserved for this many.
+/// Tasks pending at once when every stream of `scenario` has as many tokens in flight as it can:
+/// the engine's slot table is reserved for this many.
 pub fn pending_tasks(scenario: &Scenario) -> u64 {
     Load::of(scenario).pending_tasks()
 }

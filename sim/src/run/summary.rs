@@ -13,8 +13,8 @@ use crate::cluster::SimError;
 use crate::model_source::PreparedModel;
 use crate::plan::Plan;
 use crate::result::{
-    summarise, Bottleneck, CalibrationEntry, ChipKind, ChipResult, ClusterSummary, LinkResult,
-    ModelSummary, RunResult,
+    summarise, summarise_streamed, Bottleneck, CalibrationEntry, ChipKind, ChipResult,
+    ClusterSummary, LinkResult, ModelSummary, RunResult,
 };
 use crate::result::{FaultStats, RequestRecord};
 
@@ -37,12 +37,16 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
         concurrency,
         plan,
         backbone,
+        records,
         ..
     } = run;
     let scenario = &loaded.scenario;
     let cluster_spec = &scenario.cluster;
     let functional = fidelity == crate::scenario::Fidelity::Functional;
-    let summary = summarise(&output.requests, &output.tokens, events);
+    let summary = match &output.streamed {
+        Some(streamed) => summarise_streamed(&output.requests, streamed, events),
+        None => summarise(&output.requests, &output.tokens, events),
+    };
     let makespan = summary.makespan;
     let utilisation = |busy: Duration| {
         if makespan == Duration::ZERO {
@@ -156,6 +160,7 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
         },
         plan,
         summary,
+        records,
         requests: output.requests,
         tokens: output.tokens,
         chips,

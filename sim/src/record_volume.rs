@@ -1,19 +1,23 @@
-//! How much of a run a report folder holds: every record (one row per token, chip and link, the
-//! whole result and the timeline), or the summary alone, which large runs need because their
-//! per-token files grow to hundreds of megabytes.
+//! How much of a run is kept and written: every record (one per token, chip and link, the whole
+//! result and the timeline), or the summary alone, which large runs need because their per-token
+//! records grow to hundreds of megabytes. With the summary alone a run keeps no token records at
+//! all: the inter-token distribution is gathered as the tokens arrive, in a histogram.
 
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Output volume of a report folder.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Output volume of a run and its report folder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Records {
     /// Every file: `report.html`, `summary.csv`, `tokens.csv`, `phases.csv`, `chips.csv`,
     /// `links.csv`, the whole `result.json` and `timeline.json`.
+    #[default]
     All,
     /// `report.html`, `summary.csv` and a `result.json` without the per-request, per-token,
-    /// per-chip, per-link and timeline arrays.
+    /// per-chip, per-link and timeline arrays; no token records are kept while simulating.
     Summary,
 }
 
@@ -25,6 +29,11 @@ impl Records {
     /// at 16,384 chips the full folder is already 145 MB (measured on a hypercube of S3 replicas
     /// with eight tokens per chip), and it grows linearly with the chips.
     pub const AUTO_SUMMARY_ABOVE_CHIPS: u32 = 10_000;
+
+    /// Whether this is [`Records::All`] (which a result's JSON leaves unsaid).
+    pub fn is_all(&self) -> bool {
+        *self == Records::All
+    }
 
     /// The command-line name.
     pub fn name(self) -> &'static str {
