@@ -445,10 +445,57 @@ fn regress_skips_scenarios_without_their_model_unless_all_are_required() {
     let printed = ok(ruvsim(&["regress", "--baseline", text(&baseline)]));
     assert!(printed.contains("skipped"), "{printed}");
     assert!(printed.contains("stories260K.bin"), "{printed}");
+    assert!(
+        printed.contains("NOT CHECKED: 1 of 1 scenario(s) skipped"),
+        "{printed}"
+    );
     let message = fails(ruvsim_in(
         Path::new(env!("CARGO_MANIFEST_DIR")),
         &["regress", "--baseline", text(&baseline)],
         &[(REQUIRE_ALL_VAR, "1")],
     ));
     assert!(message.contains(REQUIRE_ALL_VAR), "{message}");
+}
+
+#[test]
+fn run_prints_what_the_timeline_holds_and_its_limit() {
+    let dir = scratch_dir("timeline-limit");
+    let out = dir.to_str().unwrap();
+    let text = ok(ruvsim(&[
+        "run",
+        "scenarios/pipeline5.toml",
+        "--fidelity",
+        "timing",
+        "--timeline-limit",
+        "10",
+        "--out",
+        out,
+    ]));
+    assert!(
+        text.contains("timeline: 10 spans written, the limit (--timeline-limit 10);"),
+        "{text}"
+    );
+    let text = ok(ruvsim(&[
+        "run",
+        "scenarios/pipeline5.toml",
+        "--fidelity",
+        "timing",
+        "--records",
+        "summary",
+        "--out",
+        out,
+    ]));
+    assert!(
+        text.contains("timeline: not written (--records summary)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn run_without_a_scenario_runs_the_built_in_pipeline5() {
+    let dir = scratch_dir("built-in");
+    let output = ruvsim_in(&dir, &["run", "--out", "report"], &[]);
+    let text = ok(output);
+    assert!(text.starts_with("pipeline5: 5 x ESP32-S3"), "{text}");
+    assert!(dir.join("report/report.html").is_file());
 }

@@ -1,14 +1,18 @@
 //! `timeline.json`: the run's compute and transfer spans in the Chrome trace-event format, which
 //! Perfetto (ui.perfetto.dev) and `chrome://tracing` open.
 //!
-//! Tracks: process 1 holds one thread per chip (`tid` = chip id), process 2 one thread per link
-//! (`tid` = link id), process 3 one thread per request with an instant event (`ph: "i"`) where each
-//! of its tokens was chosen. Spans are complete events (`ph: "X"`) with `ts` and `dur` in
-//! microseconds (fractional: the simulation's picoseconds divided by 10^6). Processes and threads
-//! are named by metadata events (`ph: "M"`), emitted only for tracks that have events, so a
-//! 100,000-chip run does not carry 100,000 empty tracks. Events are sorted by track, then time,
-//! so every track is monotone. When the run dropped spans because of its timeline limit, a global
-//! instant event on process 0 says how many, and `otherData.timeline_dropped` holds the count.
+//! Tracks: process 1 holds one thread per chip (`tid` = chip id + 1), process 2 one thread per
+//! link (`tid` = link id + 1), process 3 one thread per request (`tid` = request id + 1) with an
+//! instant event (`ph: "i"`) where each of its tokens reached its host; ids start at 1 because
+//! trace viewers treat 0 as "no process". Spans are complete events (`ph: "X"`). Their start and
+//! end are first cut to whole nanoseconds (the simulation's picoseconds, rounded down), and `ts`
+//! and `dur` are those nanoseconds as microseconds with three decimals, so a span that ends where
+//! the next begins still ends there after a viewer's conversion (no 1-ns overlaps, which Perfetto
+//! would draw as nesting). Processes and threads are named by metadata events (`ph: "M"`), emitted
+//! only for tracks that have events, so a 100,000-chip run does not carry 100,000 empty tracks.
+//! Events are sorted by track, then time, so every track is monotone. When the run dropped spans
+//! because of its timeline limit, a global instant event on process 4 says how many, and
+//! `otherData.timeline_dropped` holds the count.
 //!
 //! The events are typed structs serialised by serde: [`write_chrome_trace`] streams them to a file
 //! (one event per line), [`chrome_trace`] gives the same document as a [`serde_json::Value`].
@@ -16,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 
-use ruvsim_engine::time::PS_PER_US;
+use ruvsim_engine::time::PS_PER_NS;
 use ruvsim_sim::result::RunResult;
 use serde::Serialize;
 use serde_json::Value;
@@ -28,11 +32,16 @@ pub const LINKS_PID: u32 = 2;
 /// Process id of the request tracks (token markers).
 pub const REQUESTS_PID: u32 = 3;
 /// Process id of run-wide notes (dropped spans).
-pub const NOTES_PID: u32 = 0;
+pub const NOTES_PID: u32 = 4;
 
-/// Picoseconds as trace microseconds.
-fn us(ps: u64) -> f64 {
-    ps as f64 / PS_PER_US as f64
+/// Picoseconds cut to whole nanoseconds.
+fn ns(ps: u64) -> u64 {
+    ps / PS_PER_NS
+}
+
+/// Whole nanoseconds as trace microseconds (three decimals, exact in the written text).
+fn us(ns: u64) -> f64 {
+    ns as f64 / 1_000.0
 }
 
 /// The arguments of an event.
@@ -115,9 +124,9 @@ fn build(result: &RunResult) -> Trace<'_> {
     for span in &result.timeline {
         let resource = u64::from(span.resource);
         let (pid, tid) = if resource < chips {
-            (CHIPS_PID, span.resource)
+            (CHIPS_PID, span.resource + 1)
         } else {
-            (LINKS_PID, (resource - chips) as u32)
+            (LINKS_PID, (resource - chips) as u32 + 1)
         };
         let (name, cat) = match &span.kernel {
             Some(kernel) => (kernel.label(), "compute"),
@@ -125,6 +134,7 @@ fn build(result: &RunResult) -> Trace<'_> {
         };
         tracks.insert((pid, tid));
         let start = span.start.as_ps();
+        let end = start.saturating_add(span.duration.as_ps());
         placed.push((
             pid,
             tid,
@@ -133,8 +143,8 @@ fn build(result: &RunResult) -> Trace<'_> {
                 name,
                 cat: Some(cat),
                 ph: "X",
-                ts: Some(us(start)),
-                dur: Some(us(span.duration.as_ps())),
+                ts: Some(us(ns(start))),
+                dur: Some(us(ns(end) - ns(start))),
                 s: None,
                 pid,
                 tid,
@@ -146,7 +156,7 @@ fn build(result: &RunResult) -> Trace<'_> {
         ));
     }
     for token in &result.tokens {
-        let (pid, tid, end) = (REQUESTS_PID, token.request, token.end.as_ps());
+        let (pid, tid, end) = (REQUESTS_PID, token.request + 1, token.end.as_ps());
         tracks.insert((pid, tid));
         placed.push((
             pid,
@@ -156,7 +166,7 @@ fn build(result: &RunResult) -> Trace<'_> {
                 name: format!("token {}", token.index),
                 cat: Some("token"),
                 ph: "i",
-                ts: Some(us(end)),
+                ts: Some(us(ns(end))),
                 dur: None,
                 s: Some("t"),
                 pid,
@@ -176,10 +186,10 @@ fn build(result: &RunResult) -> Trace<'_> {
             .map(|s| s.start.as_ps())
             .max()
             .unwrap_or(0);
-        tracks.insert((NOTES_PID, 0));
+        tracks.insert((NOTES_PID, 1));
         placed.push((
             NOTES_PID,
-            0,
+            1,
             last,
             Event {
                 name: format!(
@@ -188,11 +198,11 @@ fn build(result: &RunResult) -> Trace<'_> {
                 ),
                 cat: Some("note"),
                 ph: "i",
-                ts: Some(us(last)),
+                ts: Some(us(ns(last))),
                 dur: None,
                 s: Some("g"),
                 pid: NOTES_PID,
-                tid: 0,
+                tid: 1,
                 args: Args::Dropped {
                     dropped_spans: result.timeline_dropped,
                 },
@@ -230,14 +240,14 @@ fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Event> {
                 _ => "ruvsim run",
             };
             let name = Args::Name { name: name.into() };
-            events.push(Event::meta(pid, 0, "process_name", name));
+            events.push(Event::meta(pid, 1, "process_name", name));
             let sort = Args::Sort { sort_index: pid };
-            events.push(Event::meta(pid, 0, "process_sort_index", sort));
+            events.push(Event::meta(pid, 1, "process_sort_index", sort));
         }
         let name = match pid {
-            CHIPS_PID => format!("chip {tid}"),
-            LINKS_PID => format!("link {tid}"),
-            REQUESTS_PID => format!("request {tid}"),
+            CHIPS_PID => format!("chip {}", tid - 1),
+            LINKS_PID => format!("link {}", tid - 1),
+            REQUESTS_PID => format!("request {}", tid - 1),
             _ => "notes".to_string(),
         };
         events.push(Event::meta(pid, tid, "thread_name", Args::Name { name }));

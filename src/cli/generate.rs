@@ -47,17 +47,27 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "N")]
     steps: u32,
     /// Softmax temperature; 0 is greedy (argmax).
-    #[arg(long, value_name = "T", default_value_t = 1.0)]
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     temperature: f64,
     /// Nucleus sampling: keep the most likely tokens up to this probability mass, in (0, 1].
-    #[arg(long, value_name = "P", default_value_t = 1.0)]
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     top_p: f64,
     /// Sample among the K most likely tokens only; 0 means all (with --top-p below 1, the
     /// nucleus is then taken over the whole vocabulary).
     #[arg(long, value_name = "K", default_value_t = 0)]
     top_k: u32,
     /// Seed of the sampler's random stream, and of the weights of a --synthetic model.
-    #[arg(long, value_name = "S", default_value_t = 0)]
+    #[arg(long, value_name = "S", default_value_t = 0, allow_negative_numbers = true, value_parser = crate::cli::seed_value)]
     seed: u64,
 }
 

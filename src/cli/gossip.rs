@@ -66,7 +66,7 @@ pub struct GossipArgs {
     #[arg(long, default_value_t = 3)]
     seeds: u64,
     /// First seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = crate::cli::seed_value)]
     seed: u64,
     /// Time between gossip rounds, milliseconds.
     #[arg(long, default_value_t = 10.0)]

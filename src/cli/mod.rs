@@ -32,6 +32,19 @@ where
     PossibleValuesParser::new(names.to_vec()).try_map(|name| name.parse::<T>())
 }
 
+/// Parses a seed: any 64-bit integer, a negative one taken as its two's complement (`-1` is
+/// `18446744073709551615`), so that seeds written as signed numbers elsewhere work here too.
+pub fn seed_value(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .or_else(|_| text.parse::<i64>().map(|signed| signed as u64))
+        .map_err(|_| {
+            format!(
+                "`{text}` is not a seed: give an integer from -9223372036854775808 to \
+                 18446744073709551615"
+            )
+        })
+}
+
 /// Deterministic simulator and scaling projector for clusters of ESP32-class chips running a
 /// tiny language model.
 #[derive(Debug, Parser)]

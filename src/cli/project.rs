@@ -51,7 +51,7 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Price of one chip in US dollars: adds cost = chips x price (labelled as user input).
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", allow_negative_numbers = true)]
     chip_price_usd: Option<f64>,
     /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set], then beside
     /// the scenario.

@@ -8,9 +8,17 @@ use clap::Args;
 use ruvsim_reports::Records;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{RunOptions, DEFAULT_TIMELINE_LIMIT};
+use ruvsim_sim::scenario::{parse, LoadedScenario};
 
 use crate::cli::named_values;
 use crate::cli::simulation::{self, ScenarioOverrides};
+
+/// The scenario `ruvsim run` runs when none is given: the library's pipeline5, built in so that
+/// it runs from any directory.
+const BUILTIN_SCENARIO: &str = include_str!("../../scenarios/pipeline5.toml");
+
+/// Name the built-in scenario is reported under.
+const BUILTIN_NAME: &str = "built-in pipeline5 (scenarios/pipeline5.toml)";
 
 /// Folder that holds one sub-folder per scenario when `--out` is not given.
 const DEFAULT_OUT_ROOT: &str = "ruvsim-out";
@@ -18,13 +26,15 @@ const DEFAULT_OUT_ROOT: &str = "ruvsim-out";
 /// Arguments of `ruvsim run`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
+    ruvsim run                                   (the built-in pipeline5 design)\n  \
     ruvsim run scenarios/pipeline5.toml\n  \
     ruvsim run scenarios/torus3d-4096.toml --out /tmp/torus --seed 7\n  \
     ruvsim run scenarios/stories260k-s3-psram.toml --model-dir ../shared/models --json")]
 pub struct RunArgs {
-    /// The scenario file (see docs/scenario-format.md).
+    /// The scenario file (see docs/scenario-format.md) [default: the built-in pipeline5 design,
+    /// the library's scenarios/pipeline5.toml].
     #[arg(value_name = "SCENARIO.toml")]
-    scenario: PathBuf,
+    scenario: Option<PathBuf>,
     /// Folder for report.html, the CSV files, result.json and timeline.json
     /// [default: ruvsim-out/<scenario name>/].
     #[arg(long, value_name = "DIR")]
@@ -47,7 +57,20 @@ pub struct RunArgs {
 
 /// Runs the scenario, writes the report folder and prints the summary.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let loaded = simulation::load(&args.scenario)?;
+    let loaded = match &args.scenario {
+        Some(path) => simulation::load(path)?,
+        None => {
+            eprintln!(
+                "no scenario given: running the built-in pipeline5 design (the same as \
+                 scenarios/pipeline5.toml)"
+            );
+            LoadedScenario {
+                scenario: parse(BUILTIN_NAME, BUILTIN_SCENARIO)?,
+                file: BUILTIN_NAME.into(),
+                dir: PathBuf::from("."),
+            }
+        }
+    };
     let out = match &args.out {
         Some(dir) => dir.clone(),
         None => default_out_dir(&loaded.scenario.scenario.name)?,
@@ -64,7 +87,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         let summary = json_summary(&result, &out, &files);
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        print_summary(&result, &out);
+        print_summary(&result, &out, args.timeline_limit);
     }
     Ok(())
 }
@@ -83,7 +106,7 @@ fn default_out_dir(name: &str) -> anyhow::Result<PathBuf> {
 
 /// The terminal summary: what ran, a table of figures with units and tiers, the bottleneck and
 /// the output folder.
-fn print_summary(result: &RunResult, out: &Path) {
+fn print_summary(result: &RunResult, out: &Path, timeline_limit: usize) {
     let cluster = &result.cluster;
     println!(
         "{}: {} x {} ({}, {}), {}, seed {}",
@@ -134,7 +157,25 @@ fn print_summary(result: &RunResult, out: &Path) {
         line([&row[0], &row[1], &row[2], &row[3]]);
     }
     println!("bottleneck: {}", result.bottleneck.explanation);
+    println!("{}", timeline_line(result, timeline_limit));
     println!("report: {}", out.display());
+}
+
+/// What `timeline.json` holds, with the span limit in force.
+fn timeline_line(result: &RunResult, limit: usize) -> String {
+    match result.records {
+        Records::Summary => "timeline: not written (--records summary)".to_string(),
+        Records::All if result.timeline_dropped > 0 => format!(
+            "timeline: {} spans written, the limit (--timeline-limit {limit}); {} later spans \
+             counted but not written",
+            result.timeline.len(),
+            result.timeline_dropped
+        ),
+        Records::All => format!(
+            "timeline: {} spans written (--timeline-limit {limit})",
+            result.timeline.len()
+        ),
+    }
 }
 
 /// The summary as one JSON document: the run, its figures with tiers, the bottleneck and the

@@ -31,8 +31,8 @@ const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
 /// The options a command line lays over a scenario (`run`, `gated`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ScenarioOverrides {
-    /// Replaces the scenario's seed.
-    #[arg(long, value_name = "N")]
+    /// Replaces the scenario's seed (a negative seed is taken as its two's complement).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::cli::seed_value)]
     pub seed: Option<u64>,
     /// Replaces the scenario's fidelity: `functional` runs the real inference on every chip
     /// (tokens and text are real); `timing` charges predicted operation counts only (for clusters

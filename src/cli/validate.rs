@@ -22,7 +22,12 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "DIR", default_value = "validation")]
     dir: PathBuf,
     /// Largest acceptable error of a fully specified case, in percent.
-    #[arg(long, value_name = "PCT", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "PCT",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
     tolerance: f64,
     /// Where model files are looked for first [default: $RUVSIM_MODEL_DIR when set].
     #[arg(long, value_name = "DIR")]

@@ -28,7 +28,12 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     trace: PathBuf,
     /// Largest acceptable mean absolute percentage error of any compared figure.
-    #[arg(long, default_value_t = 10.0, value_name = "PCT")]
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "PCT",
+        allow_negative_numbers = true
+    )]
     tolerance: f64,
     /// Folder for verify.md, comparisons.csv and phases.csv.
     #[arg(long, value_name = "DIR")]
