@@ -442,6 +442,21 @@ impl LinkModel {
         }))
     }
 
+    /// The same link with a further, independent chance `extra` of losing each ESP-NOW packet
+    /// (a fault scenario's `message_loss` on a radio): a packet is then lost with
+    /// `1 - (1 - loss) (1 - extra)`. Wired links are returned unchanged (their loss is the fault
+    /// model's own retransmission, see the simulator's faults).
+    pub fn with_extra_loss(self, extra: Probability) -> Result<LinkModel, LinkError> {
+        match self {
+            LinkModel::EspNow(mut radio) => {
+                let kept = (1.0 - radio.loss.as_f64()) * (1.0 - extra.as_f64());
+                radio.loss = Probability::new(1.0 - kept)?;
+                Ok(LinkModel::EspNow(radio))
+            }
+            wired => Ok(wired),
+        }
+    }
+
     /// Deterministic time to send `bytes` (zero bytes: nothing is sent, zero time).
     pub fn transfer_time(&self, bytes: u64) -> Result<TransferTiming, LinkError> {
         let bits = u128::from(bytes) * 8;

@@ -281,3 +281,46 @@ fn a_fault_after_the_last_request_does_not_stretch_the_energy_window() {
     assert_eq!(late.energy.per_token_nj, clean.energy.per_token_nj);
     assert!(late.energy.per_token_nj.is_some());
 }
+
+/// `faults.message_loss` loses ESP-NOW packets too (it was once ignored on radio links), and every
+/// retransmission, on a radio as on a wire, is counted.
+#[test]
+fn message_loss_applies_to_radio_links_and_every_retransmission_is_counted() {
+    let text = |message_loss: f64| {
+        format!(
+            r#"[scenario]
+name = "radio-loss"
+fidelity = "timing"
+{MODEL}
+[cluster]
+variant = "esp32c3"
+topology = {{ kind = "chain", chips = 5 }}
+link = {{ kind = "espnow", loss = 0.0, max_attempts = 20 }}
+[parallelism]
+pipeline = 5
+[workload]
+arrivals = {{ kind = "closed_loop", concurrency = 1 }}
+requests = 2
+prompt = {{ tokens = [1, 2, 3] }}
+new_tokens = 6
+[faults]
+message_loss = {message_loss}
+"#
+        )
+    };
+    let run_with = |loss: f64| {
+        let loaded = LoadedScenario {
+            scenario: parse("radio-loss.toml", &text(loss)).unwrap_or_else(|e| panic!("{e}")),
+            file: "radio-loss.toml".into(),
+            dir: ".".into(),
+        };
+        run(&loaded)
+    };
+    let clean = run_with(0.0);
+    let lossy = run_with(0.3);
+    let retransmissions = |r: &RunResult| r.faults.as_ref().map_or(0, |f| f.retransmissions);
+    assert_eq!(retransmissions(&clean), 0);
+    assert!(retransmissions(&lossy) > 0, "30% loss retransmits");
+    assert_eq!(lossy.summary.requests_completed, 2);
+    assert!(lossy.summary.makespan > clean.summary.makespan);
+}

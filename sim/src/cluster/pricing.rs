@@ -295,6 +295,19 @@ impl Cluster<'_, '_> {
                 .setup
                 .link
                 .transfer_with_retries(u64::from(bytes), rng)?;
+            // Every transmission beyond the first of each packet sent is a retransmission.
+            let first_sends = match delivery.outcome {
+                DeliveryOutcome::Failed { packet } => packet + 1,
+                _ => {
+                    self.setup
+                        .link
+                        .transfer_time(u64::from(bytes))?
+                        .transactions
+                }
+            };
+            if let Some(faults) = self.faults.as_mut() {
+                faults.stats.retransmissions += delivery.attempts.saturating_sub(first_sends);
+            }
             let lost = match delivery.outcome {
                 DeliveryOutcome::Failed { packet } => Some(format!(
                     "message of {bytes} bytes lost on link {link}: packet {packet} was lost on \

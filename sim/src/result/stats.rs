@@ -24,7 +24,8 @@ pub struct FaultStats {
     pub requests_failed: u32,
     /// Token positions recomputed to rebuild key/value caches.
     pub tokens_recomputed: u64,
-    /// Wired-link retransmissions.
+    /// Retransmissions on every link: a wired link's after a lost message and its ack timeout,
+    /// an ESP-NOW link's after a lost packet.
     pub retransmissions: u64,
     /// From a crash to its detection.
     pub time_to_detect: Distribution,

@@ -163,6 +163,19 @@ pub fn build<'s>(
     let kind = cluster_spec.link.kind();
     topology.check_ports(cluster_spec.variant.port_budget(kind))?;
     let link = LinkModel::new(&cluster_spec.link, &calibration, &calibration)?;
+    // A fault scenario's message loss applies to radio packets too, on top of the link's own.
+    let link = match &scenario.faults {
+        Some(faults) if faults.message_loss > 0.0 => {
+            let extra = Probability::new(faults.message_loss).map_err(|e| {
+                RunError::Invalid(format!(
+                    "faults.message_loss = {}: {e}",
+                    faults.message_loss
+                ))
+            })?;
+            link.with_extra_loss(extra)?
+        }
+        _ => link,
+    };
     let backbone = backbone_setup(cluster_spec, &topology, &calibration)?;
     let gateway = gateway_setup(cluster_spec, &topology, backbone.is_some())?;
 
