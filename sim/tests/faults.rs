@@ -324,3 +324,32 @@ message_loss = {message_loss}
     assert_eq!(lossy.summary.requests_completed, 2);
     assert!(lossy.summary.makespan > clean.summary.makespan);
 }
+
+/// Random crashes are drawn per physical chip, spares included: under some seed the idle spare
+/// fails first, so the first working chip to crash finds no spare (a crash with no fail-over,
+/// which draws per role alone could never give: the first crash always had the spare).
+#[test]
+fn mtbf_crashes_are_drawn_for_spares_too() {
+    let workload = r#"[workload]
+arrivals = { kind = "closed_loop", concurrency = 1 }
+requests = 40
+prompt = { tokens = [1, 2, 3, 4] }
+new_tokens = 40"#;
+    let faults = "[faults]\nspares = 1\nmtbf_hours = 0.0003\nheartbeat = { period_ms = 1.0, timeout_ms = 2.0 }\n";
+    let outcomes: Vec<(u32, u32)> = (1..=12u64)
+        .map(|seed| {
+            let mut loaded = scenario(6, workload, faults, std::path::Path::new("."));
+            loaded.scenario.scenario.seed = seed;
+            let result = run(&loaded);
+            assert_eq!(ended(&result), 40, "every request ends");
+            let stats = result.faults.expect("fault statistics");
+            (stats.crashes, stats.failovers)
+        })
+        .collect();
+    assert!(
+        outcomes
+            .iter()
+            .any(|&(crashes, failovers)| crashes >= 2 && failovers == 0),
+        "{outcomes:?}"
+    );
+}

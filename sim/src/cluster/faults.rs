@@ -190,7 +190,10 @@ impl Cluster<'_, '_> {
             }
         }
         if let Some(mtbf) = faults.setup.mtbf {
-            for chip in 0..self.setup.plan.working_chips() {
+            // One draw per physical chip, spares included: a spare can fail idle, or after it
+            // took over a role.
+            let physical = self.setup.plan.working_chips() + self.setup.plan.spares;
+            for chip in 0..physical {
                 let mut stream = rng::stream(self.setup.seed, Purpose::Faults, u64::from(chip));
                 // A draw past half of simulated time is a crash after any run: not scheduled.
                 let horizon = Duration::from_ps(u64::MAX / 2);
