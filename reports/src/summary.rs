@@ -221,6 +221,11 @@ fn fault_rows(result: &RunResult) -> Vec<SummaryRow> {
             faults.retransmissions as f64,
             Unit::Count,
         ),
+        row(
+            "messages stranded at a crashed chip",
+            faults.stranded_messages as f64,
+            Unit::Count,
+        ),
     ];
     if faults.time_to_detect.count > 0 {
         rows.push(row(

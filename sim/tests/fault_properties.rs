@@ -1,5 +1,6 @@
 //! Fault invariants over random fault schedules: every request ends completed or failed with a
-//! cause, nothing computes on a chip while it is hung or after it crashed, nothing crosses a link
+//! cause, nothing computes on a chip while it is hung or after it crashed, no transfer reaches or
+//! leaves a chip after it crashed, nothing crosses a link
 //! while it is down, the crashes counted are the crashes that happened while work remained, and
 //! energy is accounted over the span of the work.
 
@@ -145,6 +146,20 @@ proptest! {
                         !(on_link && span.start >= down && span.start < up),
                         "a transfer started at {:?} on link {}-{} down from {:?} to {:?}",
                         span.start, from, from + 1, down, up
+                    );
+                }
+            }
+        }
+
+        // A crashed chip forwards nothing: no transfer to or from it starts after its crash.
+        for fault in &faults {
+            if let Fault::Crash { chip, at_ms } = *fault {
+                for span in &result.timeline {
+                    let touches = span.hop.is_some_and(|ends| ends.contains(&chip));
+                    prop_assert!(
+                        !(touches && span.duration.as_ps() > 0 && span.start >= ms(at_ms)),
+                        "a transfer to or from chip {} started at {:?}, after its crash at {:?}",
+                        chip, span.start, ms(at_ms)
                     );
                 }
             }

@@ -15,7 +15,10 @@ shape = { dim = 64, hidden_dim = 128, n_layers = 5, n_heads = 4, n_kv_heads = 4,
 seed = 11
 precision = "int8""#;
 
+/// A five-stage pipeline on `chips` chips: a chain of five, or, with spares, a ring, so that a
+/// spare (after chip 4) can be reached when a chip of the pipeline has crashed.
 fn scenario(chips: u32, workload: &str, faults: &str, dir: &std::path::Path) -> LoadedScenario {
+    let kind = if chips > 5 { "ring" } else { "chain" };
     let text = format!(
         r#"[scenario]
 name = "faults"
@@ -23,7 +26,7 @@ fidelity = "timing"
 {MODEL}
 [cluster]
 variant = "esp32s3"
-topology = {{ kind = "chain", chips = {chips} }}
+topology = {{ kind = "{kind}", chips = {chips} }}
 link = {{ kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }}
 [parallelism]
 pipeline = 5
@@ -352,4 +355,100 @@ new_tokens = 40"#;
             .any(|&(crashes, failovers)| crashes >= 2 && failovers == 0),
         "{outcomes:?}"
     );
+}
+
+/// A crashed chip forwards nothing: on a ring of six with chip 2 crashing at 1 ms and a spare at
+/// chip 5, no transfer to or from chip 2 starts after the crash (traffic goes 1-0-5 and 5-4-3),
+/// and every request completes on the spare. On a chain the spare behind chip 2 is unreachable:
+/// the requests fail with that cause.
+#[test]
+fn traffic_routes_around_a_crashed_chip_or_fails_as_unreachable() {
+    let faults = "[faults]\nspares = 1\nheartbeat = { period_ms = 1.0, timeout_ms = 2.0 }\npolicy = \"retry\"\nevents = [{ kind = \"crash\", chip = 2, at_ms = 1.0 }]";
+    let text = |topology: &str| {
+        format!(
+            r#"[scenario]
+name = "live-routes"
+fidelity = "timing"
+{MODEL}
+[cluster]
+variant = "esp32s3"
+topology = {{ kind = "{topology}", chips = 6 }}
+link = {{ kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }}
+[parallelism]
+pipeline = 5
+{CLOSED}
+{faults}
+"#
+        )
+    };
+    let load = |topology: &str| LoadedScenario {
+        scenario: parse("live.toml", &text(topology)).unwrap_or_else(|e| panic!("{e}")),
+        file: "live.toml".into(),
+        dir: ".".into(),
+    };
+    let ring = run(&load("ring"));
+    assert_eq!(ring.summary.requests_completed, 3);
+    let crash = ruvsim_engine::time::Time::from_ps(1_000_000_000);
+    let through_dead: Vec<_> = ring
+        .timeline
+        .iter()
+        .filter(|s| s.hop.is_some_and(|ends| ends.contains(&2)))
+        .filter(|s| s.duration.as_ps() > 0 && s.start >= crash)
+        .collect();
+    assert!(through_dead.is_empty(), "{through_dead:?}");
+    let detour = ring
+        .timeline
+        .iter()
+        .any(|s| s.hop == Some([0, 5]) || s.hop == Some([5, 0]));
+    assert!(detour, "traffic reaches the spare through chip 0");
+    let chain = run(&load("chain"));
+    assert_eq!(chain.summary.requests_completed, 0);
+    assert!(chain.requests.iter().all(|r| matches!(
+        &r.outcome,
+        Outcome::Failed { reason } if reason.starts_with("unreachable: no live route")
+    )));
+}
+
+/// A spare that recovers before the first request arrives is inside the energy window, and a
+/// chain whose spare sits behind the crashed chip fails its later requests as unreachable instead
+/// of relaying through the dead chip.
+#[test]
+fn a_recovery_before_the_first_arrival_is_accounted_and_a_cut_chain_is_unreachable() {
+    let dir = std::env::temp_dir().join(format!("ruvsim-faults-early-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("arrivals.txt"), "100000\n100500\n").unwrap();
+    let workload = r#"[workload]
+arrivals = { kind = "replay", file = "arrivals.txt" }
+requests = 2
+prompt = { tokens = [1, 2, 3, 4] }
+new_tokens = 20"#;
+    let text = format!(
+        r#"[scenario]
+name = "early"
+fidelity = "timing"
+{MODEL}
+[cluster]
+variant = "esp32s3"
+topology = {{ kind = "chain", chips = 6 }}
+link = {{ kind = "spi", clock_mhz = 40, lines = 1, mode = "polling_dma" }}
+[parallelism]
+pipeline = 5
+{workload}
+[faults]
+spares = 1
+events = [{{ kind = "crash", chip = 2, at_ms = 1.0 }}]
+"#
+    );
+    let loaded = LoadedScenario {
+        scenario: parse("early.toml", &text).unwrap_or_else(|e| panic!("{e}")),
+        file: "early.toml".into(),
+        dir: dir.clone(),
+    };
+    let result = run(&loaded);
+    assert_eq!(result.summary.requests_failed, 2);
+    assert!(result.requests.iter().all(|r| matches!(
+        &r.outcome,
+        Outcome::Failed { reason } if reason.starts_with("unreachable")
+    )));
+    let _ = std::fs::remove_dir_all(&dir);
 }

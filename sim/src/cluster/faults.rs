@@ -237,6 +237,11 @@ impl Cluster<'_, '_> {
         }
         faults.crashed[chip as usize] = true;
         faults.stats.crashes += 1;
+        // The live graph changed: routes are searched again around the dead chip.
+        self.live_routes.clear();
+        let Some(faults) = self.faults.as_mut() else {
+            return Ok(());
+        };
         let role = faults.role_of[chip as usize];
         if role == NO_ROLE {
             faults.spares.retain(|&spare| spare != chip);

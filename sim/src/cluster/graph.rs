@@ -221,12 +221,38 @@ impl Cluster<'_, '_> {
             return Ok(after.to_vec());
         }
         let mut current = after.to_vec();
+        if self.is_dead(from) || self.is_dead(to) {
+            // An end's chip crashed and its role awaits a spare: the role's work waits for the
+            // recovery, which recomputes what the message carried; nothing crosses a link.
+            if let Some(faults) = self.faults.as_mut() {
+                faults.stats.stranded_messages += 1;
+            }
+            if let Some(index) = deliver {
+                self.deliver(engine, index, engine.now())?;
+            }
+            return Ok(current);
+        }
         let mut at = from;
         while at != to {
-            let next =
-                self.setup.topology.next_hop(at, to)?.ok_or_else(|| {
-                    SimError::Internal(format!("no route from chip {at} to {to}"))
-                })?;
+            let Some(next) = self.next_live(at, to)? else {
+                // No live route: the message's request fails with the cause; the tasks that
+                // wait for it run at no cost, and a token on its way to the host ends there.
+                let cause = self.unreachable_cause(from, to);
+                let request = match deliver {
+                    Some(index) => self.tokens.request_of(index),
+                    None => self.streams[stream as usize].request,
+                };
+                if let Some(id) = request {
+                    self.failures[id as usize].get_or_insert(cause);
+                    if let Some(faults) = self.faults.as_mut() {
+                        faults.failed.insert(id);
+                    }
+                }
+                if let Some(index) = deliver {
+                    self.deliver(engine, index, engine.now())?;
+                }
+                return Ok(current);
+            };
             let marked = if next == to { deliver } else { None };
             if self
                 .setup

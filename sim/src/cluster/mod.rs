@@ -19,6 +19,7 @@ mod moe;
 mod pricing;
 mod recorder;
 mod requests;
+mod routes;
 mod speculative;
 mod token_log;
 
@@ -42,6 +43,7 @@ use graph::TokenGraph;
 pub use moe::MoeSetup;
 use moe::MoeState;
 use recorder::Recorder;
+use routes::LiveRoutes;
 pub use speculative::Speculation;
 use speculative::{Round, SpeculativeState};
 use token_log::TokenLog;
@@ -269,6 +271,9 @@ pub struct Cluster<'a, 'm> {
     failures: Vec<Option<String>>,
     /// Whether each request has ended.
     ended: Vec<bool>,
+    /// When the first task started, if any did (a spare's recovery can start before the first
+    /// request arrives).
+    first_work: Option<Time>,
     /// When the last task ended: the end of the work the cluster did (a fault timer that fires
     /// later does no work and does not lengthen the run).
     last_work: Time,
@@ -288,6 +293,8 @@ pub struct Cluster<'a, 'm> {
     tokens: TokenLog,
     /// Counts, link traffic and the timeline.
     recorder: Recorder,
+    /// Next-hop tables over the live chips, once a chip has crashed.
+    live_routes: LiveRoutes,
 }
 
 impl<'a, 'm> Cluster<'a, 'm> {
@@ -378,6 +385,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
             ended: vec![false; requests.len()],
+            first_work: None,
             last_work: Time::ZERO,
             requests,
             pending: VecDeque::new(),
@@ -391,6 +399,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             link_rngs: BTreeMap::new(),
             tokens: TokenLog::new(setup.keep_tokens, request_count),
             recorder: Recorder::new(chips, link_resources, setup.timeline_limit),
+            live_routes: LiveRoutes::default(),
             setup,
         })
     }
@@ -449,6 +458,7 @@ impl<'a, 'm> Cluster<'a, 'm> {
             speculation: self.speculative.stats,
             moe: self.moe.stats,
             faults: fault_stats,
+            first_work: self.first_work,
             last_work: self.last_work,
         })
     }
@@ -478,6 +488,8 @@ pub struct ClusterOutput {
     pub faults: Option<FaultStats>,
     /// Expert load, when the plan has experts.
     pub moe: Option<MoeStats>,
+    /// When the first task started, if any did.
+    pub first_work: Option<Time>,
     /// When the last task ended.
     pub last_work: Time,
 }
@@ -488,6 +500,7 @@ impl Process for Cluster<'_, '_> {
     type Timer = Timer;
 
     fn start(&mut self, task: &Work, now: Time) -> Result<Duration, SimError> {
+        self.first_work.get_or_insert(now);
         self.price(task, now)
     }
 

@@ -255,6 +255,14 @@ impl Cluster<'_, '_> {
             bytes,
             deliver,
         } = task;
+        if ends.iter().any(|&chip| self.is_dead(chip)) {
+            // Queued before the chip crashed: it never crosses the link to or from the dead
+            // chip (occupies nothing); what it carried is recomputed by the recovery.
+            if let Some(faults) = self.faults.as_mut() {
+                faults.stats.stranded_messages += 1;
+            }
+            return Ok(Duration::ZERO);
+        }
         self.recorder.hop(link, bytes);
         let (time, lost) = self.link_delivery(link, bytes)?;
         if let Some(reason) = lost {

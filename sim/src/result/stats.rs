@@ -27,6 +27,11 @@ pub struct FaultStats {
     /// Retransmissions on every link: a wired link's after a lost message and its ack timeout,
     /// an ESP-NOW link's after a lost packet.
     pub retransmissions: u64,
+    /// Messages to or from a chip that had crashed and not yet been replaced (queued on a link
+    /// before the crash, or sent before the fail-over): they never crossed a link to or from it
+    /// (a dead chip forwards nothing); their content is taken as recomputed by the recovery.
+    #[serde(default)]
+    pub stranded_messages: u64,
     /// From a crash to its detection.
     pub time_to_detect: Distribution,
     /// From a crash to the spare being ready.

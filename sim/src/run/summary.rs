@@ -119,7 +119,7 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
         calibration: &calibration,
         cpu: &cpu,
         spec: &scenario.energy,
-        window: energy_window(&output.requests, output.last_work),
+        window: energy_window(&output.requests, output.first_work, output.last_work),
         busy: &busy,
         tokens: summary.tokens_generated,
     })?;
@@ -213,13 +213,19 @@ fn link_ends(topology: &ruvsim_topologies::Topology, link: u32) -> String {
     }
 }
 
-/// The span energy is accounted over: from the first arrival to the end of the last work (a failed
-/// request's last transfers can end after the last request does; a fault timer that fires after
-/// all work ended does not lengthen it).
-fn energy_window(requests: &[RequestRecord], last_work: Time) -> Duration {
+/// The span energy is accounted over: from the first arrival (or the first work, when a spare's
+/// recovery starts before any request arrives) to the end of the last work (a failed request's
+/// last transfers can end after the last request does; a fault timer that fires after all work
+/// ended does not lengthen it).
+fn energy_window(
+    requests: &[RequestRecord],
+    first_work: Option<Time>,
+    last_work: Time,
+) -> Duration {
     let start = requests
         .iter()
         .map(|r| r.arrival)
+        .chain(first_work)
         .min()
         .unwrap_or(Time::ZERO);
     let end = requests.iter().map(|r| r.end).fold(last_work, Time::max);

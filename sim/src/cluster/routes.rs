@@ -1,0 +1,107 @@
+//! Routes on the live graph. While no chip has crashed, a message follows the topology's own
+//! route (arithmetic for the regular families). Once one has, a crashed chip forwards nothing:
+//! each destination's next hops are searched breadth-first over the chips still alive (and kept
+//! until the next crash), so traffic goes around the dead chip where the wiring allows, and a
+//! message with no live route fails its request with the cause "unreachable".
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::{Cluster, SimError};
+
+/// Marks a chip with no live route to the destination in a next-hop table.
+const NO_ROUTE: u32 = u32::MAX;
+
+/// Destinations whose next-hop tables are kept at once (each holds one entry per chip).
+const CACHED_DESTINATIONS: usize = 64;
+
+/// Next-hop tables over the live chips, per destination.
+#[derive(Debug, Default)]
+pub(super) struct LiveRoutes {
+    toward: BTreeMap<u32, Vec<u32>>,
+}
+
+impl LiveRoutes {
+    /// Forgets every table (a chip crashed: the live graph changed).
+    pub fn clear(&mut self) {
+        self.toward.clear();
+    }
+}
+
+impl Cluster<'_, '_> {
+    /// Whether physical chip `chip` has crashed.
+    pub(super) fn is_dead(&self, chip: u32) -> bool {
+        self.faults
+            .as_ref()
+            .is_some_and(|f| f.crashed.get(chip as usize).copied().unwrap_or(false))
+    }
+
+    /// Whether any chip has crashed, so that routes must avoid it.
+    fn any_dead(&self) -> bool {
+        self.faults
+            .as_ref()
+            .is_some_and(|f| f.crashed.iter().any(|&c| c))
+    }
+
+    /// The next chip from `at` toward `to` (physical chips, `at != to`), or `None` when no live
+    /// route exists.
+    pub(super) fn next_live(&mut self, at: u32, to: u32) -> Result<Option<u32>, SimError> {
+        if !self.any_dead() {
+            return Ok(self.setup.topology.next_hop(at, to)?);
+        }
+        if !self.live_routes.toward.contains_key(&to) {
+            let table = self.search_toward(to)?;
+            if self.live_routes.toward.len() >= CACHED_DESTINATIONS {
+                self.live_routes.clear();
+            }
+            self.live_routes.toward.insert(to, table);
+        }
+        let next = self
+            .live_routes
+            .toward
+            .get(&to)
+            .and_then(|table| table.get(at as usize).copied())
+            .unwrap_or(NO_ROUTE);
+        Ok((next != NO_ROUTE).then_some(next))
+    }
+
+    /// Every chip's next hop toward `to` over live chips, by a breadth-first search from `to`
+    /// (neighbours in ascending order, so ties break toward the lower chip id).
+    fn search_toward(&self, to: u32) -> Result<Vec<u32>, SimError> {
+        let topology = self.setup.topology;
+        let mut next = vec![NO_ROUTE; topology.chips() as usize];
+        if self.is_dead(to) {
+            return Ok(next);
+        }
+        next[to as usize] = to;
+        let mut queue = VecDeque::from([to]);
+        while let Some(node) = queue.pop_front() {
+            for neighbour in topology.neighbors(node)? {
+                if next[neighbour as usize] == NO_ROUTE && !self.is_dead(neighbour) {
+                    next[neighbour as usize] = node;
+                    queue.push_back(neighbour);
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// The cause a request fails with when a message of it has no live route.
+    pub(super) fn unreachable_cause(&self, from: u32, to: u32) -> String {
+        let dead: Vec<String> = self
+            .faults
+            .as_ref()
+            .map(|f| {
+                f.crashed
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c)
+                    .map(|(chip, _)| chip.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        format!(
+            "unreachable: no live route from chip {from} to chip {to} (crashed: chip {})",
+            dead.join(", chip ")
+        )
+    }
+}
