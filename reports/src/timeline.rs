@@ -12,7 +12,9 @@
 //! only for tracks that have events, so a 100,000-chip run does not carry 100,000 empty tracks.
 //! Events are sorted by track, then time, so every track is monotone. When the run dropped spans
 //! because of its timeline limit, a global instant event on process 4 says how many, and
-//! `otherData.timeline_dropped` holds the count.
+//! `otherData.timeline_dropped` holds the count. Process 5 marks every crash, hang, link outage,
+//! detection and fail-over with an instant event on the track of the chip it concerns (compute
+//! spans are on the track of the physical chip that ran them, so a spare has its own).
 //!
 //! The events are typed structs serialised by serde: [`write_chrome_trace`] streams them to a file
 //! (one event per line), [`chrome_trace`] gives the same document as a [`serde_json::Value`].
@@ -33,6 +35,8 @@ pub const LINKS_PID: u32 = 2;
 pub const REQUESTS_PID: u32 = 3;
 /// Process id of run-wide notes (dropped spans).
 pub const NOTES_PID: u32 = 4;
+/// Process id of the fault markers (one thread per chip a fault concerns).
+pub const FAULTS_PID: u32 = 5;
 
 /// Picoseconds cut to whole nanoseconds.
 fn ns(ps: u64) -> u64 {
@@ -54,6 +58,8 @@ enum Args {
     Token { request: u32, index: u32, pos: u32 },
     /// The dropped-spans note.
     Dropped { dropped_spans: u64 },
+    /// A fault marker.
+    Fault { kind: String },
     /// A process or thread name.
     Name { name: String },
     /// A process or thread sort position.
@@ -179,6 +185,28 @@ fn build(result: &RunResult) -> Trace<'_> {
             },
         ));
     }
+    for event in result.faults.iter().flat_map(|f| &f.events) {
+        let (pid, tid, at) = (FAULTS_PID, event.chip + 1, event.at.as_ps());
+        tracks.insert((pid, tid));
+        placed.push((
+            pid,
+            tid,
+            at,
+            Event {
+                name: event.detail.clone(),
+                cat: Some("fault"),
+                ph: "i",
+                ts: Some(us(ns(at))),
+                dur: None,
+                s: Some("g"),
+                pid,
+                tid,
+                args: Args::Fault {
+                    kind: event.kind.clone(),
+                },
+            },
+        ));
+    }
     if result.timeline_dropped > 0 {
         let last = result
             .timeline
@@ -237,6 +265,7 @@ fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Event> {
                 CHIPS_PID => "chips",
                 LINKS_PID => "links",
                 REQUESTS_PID => "requests (token markers)",
+                FAULTS_PID => "faults",
                 _ => "ruvsim run",
             };
             let name = Args::Name { name: name.into() };
@@ -248,6 +277,7 @@ fn metadata(tracks: &BTreeSet<(u32, u32)>) -> Vec<Event> {
             CHIPS_PID => format!("chip {}", tid - 1),
             LINKS_PID => format!("link {}", tid - 1),
             REQUESTS_PID => format!("request {}", tid - 1),
+            FAULTS_PID => format!("chip {} faults", tid - 1),
             _ => "notes".to_string(),
         };
         events.push(Event::meta(pid, tid, "thread_name", Args::Name { name }));

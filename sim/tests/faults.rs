@@ -452,3 +452,30 @@ events = [{{ kind = "crash", chip = 2, at_ms = 1.0 }}]
     )));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Work is accounted to the physical chip that did it: after a fail-over the spare has its own
+/// busy time, tasks and timeline track, the failed chip keeps only its work before the crash, and
+/// the crash, its detection and the fail-over are logged in time order.
+#[test]
+fn a_spares_work_is_its_own_and_the_faults_are_logged() {
+    let faults = "[faults]\nspares = 1\nheartbeat = { period_ms = 1.0, timeout_ms = 2.0 }\nevents = [{ kind = \"crash\", chip = 2, at_ms = 1.0 }]";
+    let result = run(&scenario(6, CLOSED, faults, std::path::Path::new(".")));
+    assert_eq!(result.summary.requests_completed, 3);
+    let stats = result.faults.as_ref().unwrap();
+    let kinds: Vec<&str> = stats.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["crash", "detected", "fail-over"]);
+    assert!(stats.events.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(stats.handovers.len(), 1);
+    let (failed, spare) = (&result.chips[2], &result.chips[5]);
+    assert!(
+        spare.tasks > 0 && spare.busy > failed.busy,
+        "{spare:?} {failed:?}"
+    );
+    let crash = ruvsim_engine::time::Time::from_ps(1_000_000_000);
+    assert!(result
+        .timeline
+        .iter()
+        .filter(|s| s.resource == 2 && s.kernel.is_some())
+        .all(|s| s.start < crash));
+    assert!(result.timeline.iter().any(|s| s.resource == 5));
+}

@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, VecDeque};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Cluster, Kernel, Outcome, SimError, Timer, Work};
-use crate::result::stats::FaultStats;
+use crate::result::stats::{FaultEvent, FaultStats, Handover};
 use crate::scenario::FailurePolicy;
 use ruvsim_engine::engine::Engine;
 use ruvsim_engine::rng::{self, bernoulli, exponential_before, Probability, Purpose};
@@ -149,6 +149,18 @@ impl Faults {
     }
 }
 
+impl Faults {
+    /// Logs a fault event for the timeline and the report.
+    fn log(&mut self, at: Time, kind: &str, chip: u32, detail: String) {
+        self.stats.events.push(FaultEvent {
+            at,
+            kind: kind.to_string(),
+            chip,
+            detail,
+        });
+    }
+}
+
 impl Cluster<'_, '_> {
     /// The physical chip now holding role `chip`.
     pub(super) fn physical(&self, chip: u32) -> u32 {
@@ -237,6 +249,7 @@ impl Cluster<'_, '_> {
         }
         faults.crashed[chip as usize] = true;
         faults.stats.crashes += 1;
+        faults.log(now, "crash", chip, format!("chip {chip} crashed"));
         // The live graph changed: routes are searched again around the dead chip.
         self.live_routes.clear();
         let Some(faults) = self.faults.as_mut() else {
@@ -277,6 +290,12 @@ impl Cluster<'_, '_> {
         }
         faults.stats.hangs += 1;
         let end = now + length;
+        faults.log(
+            now,
+            "hang",
+            chip,
+            format!("chip {chip} hangs for {:.3} ms", length.as_secs_f64() * 1e3),
+        );
         let hung_until = &mut faults.hung_until[chip as usize];
         let already_hung = *hung_until > now;
         *hung_until = (*hung_until).max(end);
@@ -338,6 +357,15 @@ impl Cluster<'_, '_> {
         let end = now + length;
         if let Some(faults) = self.faults.as_mut() {
             faults.stats.link_outages += 1;
+            faults.log(
+                now,
+                "link down",
+                from.min(to),
+                format!(
+                    "link {from}-{to} down for {:.3} ms",
+                    length.as_secs_f64() * 1e3
+                ),
+            );
             let until = faults.link_down_until.entry(resource).or_insert(Time::ZERO);
             *until = (*until).max(end);
         }
@@ -376,10 +404,35 @@ impl Cluster<'_, '_> {
                 .checked_duration_since(now)
                 .unwrap_or(Duration::ZERO)
         });
+        let failed_chip = faults.physical[chip as usize];
+        faults.log(
+            now,
+            "detected",
+            failed_chip,
+            format!("chip {failed_chip} declared failed"),
+        );
         if let Some(spare) = spare {
             faults.physical[chip as usize] = spare;
             faults.role_of[spare as usize] = chip;
             faults.stats.failovers += 1;
+            let usage = engine
+                .usage()
+                .get(chip as usize)
+                .copied()
+                .unwrap_or_default();
+            faults.stats.handovers.push(Handover {
+                role: chip,
+                spare,
+                at: now,
+                busy_before: usage.busy,
+                tasks_before: usage.tasks,
+            });
+            faults.log(
+                now,
+                "fail-over",
+                spare,
+                format!("spare chip {spare} takes over chip {chip}'s role"),
+            );
         }
         let cause = format!(
             "chip {chip} stopped at {:.3} ms and was declared failed {:.3} ms later{}",

@@ -103,8 +103,9 @@ impl Cluster<'_, '_> {
                 now,
             ),
             Work::Recover { chip, duration, .. } => {
+                // On the spare's own track: it is the spare that loads and recomputes.
                 self.recorder.span(TimelineSpan {
-                    resource: chip,
+                    resource: self.physical(chip),
                     start: now,
                     duration,
                     stream: u32::MAX,
@@ -197,7 +198,9 @@ impl Cluster<'_, '_> {
             }
             None => kernel.predict(&config, self.setup.sampler, pos)?,
         };
-        self.recorder.compute(chip, counts);
+        // Counts and spans go to the physical chip that ran the task (a spare after a fail-over).
+        let physical = self.physical(chip);
+        self.recorder.compute(physical, counts);
         let placement = &self.setup.plan.chip(chip).placement;
         let phases = match self.setup.firmware {
             FirmwareProfile::Core => {
@@ -233,7 +236,7 @@ impl Cluster<'_, '_> {
             state.phases = state.phases.plus(&phases).map_err(ChipError::Time)?;
         }
         self.recorder.span(TimelineSpan {
-            resource: chip,
+            resource: physical,
             start: now,
             duration: total,
             stream,

@@ -16,7 +16,7 @@ use ruvsim_engine::time::{Duration, Time};
 use ruvsim_hw::energy::EnergyResult;
 use ruvsim_hw::memory::{Footprint, Placement};
 use ruvsim_hw::tier::Tier;
-pub use stats::{FaultStats, MoeStats, SpeculationStats};
+pub use stats::{FaultEvent, FaultStats, Handover, MoeStats, SpeculationStats};
 
 /// Everything one simulated run produced.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

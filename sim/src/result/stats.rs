@@ -4,6 +4,36 @@
 use serde::{Deserialize, Serialize};
 
 use ruvsim_engine::stats::Distribution;
+use ruvsim_engine::time::{Duration, Time};
+
+/// What happened at one moment of a fault scenario, for the timeline and the report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultEvent {
+    /// When.
+    pub at: Time,
+    /// `crash`, `hang`, `link down`, `detected` or `fail-over`.
+    pub kind: String,
+    /// The physical chip (for a link outage, its lower end).
+    pub chip: u32,
+    /// The event in words (`chip 2 crashed`, `spare chip 5 takes over chip 2's role`).
+    pub detail: String,
+}
+
+/// A spare taking over a role: the work of the role up to then was the failed chip's, the rest
+/// the spare's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    /// The role (the failed chip's id in the plan).
+    pub role: u32,
+    /// The physical chip that took it over.
+    pub spare: u32,
+    /// When.
+    pub at: Time,
+    /// The role's busy time up to then.
+    pub busy_before: Duration,
+    /// The role's tasks up to then.
+    pub tasks_before: u64,
+}
 
 /// What faults did to a run (all simulated).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +66,12 @@ pub struct FaultStats {
     pub time_to_detect: Distribution,
     /// From a crash to the spare being ready.
     pub time_to_recover: Distribution,
+    /// Crashes, hangs, link outages, detections and fail-overs, in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<FaultEvent>,
+    /// Every spare that took over a role, with the role's work up to then.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<Handover>,
 }
 
 /// Expert load of a run (all simulated).

@@ -16,7 +16,7 @@ use crate::result::{
     summarise, summarise_streamed, Bottleneck, CalibrationEntry, ChipKind, ChipResult,
     ClusterSummary, LinkResult, ModelSummary, RunResult,
 };
-use crate::result::{FaultStats, RequestRecord};
+use crate::result::{FaultStats, Handover, RequestRecord};
 
 /// The result of a built and executed run.
 pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult, RunError> {
@@ -90,6 +90,10 @@ pub fn summarise_run(run: BuiltRun<'_>, executed: Executed) -> Result<RunResult,
             }
         })
         .collect();
+    let mut chips = chips;
+    if let Some(faults) = &output.faults {
+        hand_over(&mut chips, &faults.handovers, utilisation);
+    }
     let links: Vec<LinkResult> = output
         .link_bytes
         .iter()
@@ -210,6 +214,33 @@ fn link_ends(topology: &ruvsim_topologies::Topology, link: u32) -> String {
         }) => format!("chip {first}: backbone interface"),
         Ok(ruvsim_topologies::LinkEnds::Shared { count, .. }) => format!("shared by {count} chips"),
         Err(_) => "unknown".into(),
+    }
+}
+
+/// Splits each taken-over role's work between the chip that failed (up to the hand-over) and the
+/// spare (after it): the engine accounts work per role, the report per physical chip.
+fn hand_over(
+    chips: &mut [ChipResult],
+    handovers: &[Handover],
+    utilisation: impl Fn(Duration) -> f64,
+) {
+    for handover in handovers {
+        let (role, spare) = (handover.role as usize, handover.spare as usize);
+        if role >= chips.len() || spare >= chips.len() {
+            continue;
+        }
+        let after_busy = chips[role]
+            .busy
+            .checked_sub(handover.busy_before)
+            .unwrap_or(Duration::ZERO);
+        let after_tasks = chips[role].tasks.saturating_sub(handover.tasks_before);
+        chips[role].busy = handover.busy_before;
+        chips[role].tasks = handover.tasks_before;
+        chips[spare].busy = chips[spare].busy.saturating_add(after_busy);
+        chips[spare].tasks += after_tasks;
+        for chip in [role, spare] {
+            chips[chip].utilisation = utilisation(chips[chip].busy);
+        }
     }
 }
 
