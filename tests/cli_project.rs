@@ -250,3 +250,30 @@ new_tokens = 4
     assert!(err.contains("does not run as one replica"), "{err}");
     assert!(err.contains("does not fit"), "{err}");
 }
+
+#[test]
+fn project_takes_a_seed_and_prints_json_like_run() {
+    let dir = scratch_dir("json");
+    let stdout = project(
+        &dir,
+        &[
+            "--chips",
+            "10",
+            "--max-sim-chips",
+            "10",
+            "--seed",
+            "3",
+            "--json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("stdout is JSON");
+    assert_eq!(json["chips_requested"], 10);
+    assert_eq!(
+        json,
+        serde_json::from_str::<serde_json::Value>(
+            &fs::read_to_string(dir.join("projection.json")).unwrap()
+        )
+        .unwrap(),
+        "stdout is projection.json"
+    );
+}

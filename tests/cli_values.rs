@@ -91,3 +91,34 @@ fn negative_values_that_mean_nothing_are_refused_with_the_valid_range() {
         "{text}"
     );
 }
+
+/// Commands that write one file take `-o`/`--output` and also `--out`, the flag every command
+/// that writes a folder takes.
+#[test]
+fn file_outputs_also_take_out() {
+    for args in [
+        &[
+            "model",
+            "import",
+            "--llama2c",
+            "/nonexistent.bin",
+            "--precision",
+            "int8",
+            "--out",
+            "x.ruvm",
+        ][..],
+        &[
+            "calibrate",
+            "--trace",
+            "/nonexistent.trace",
+            "--out",
+            "x.toml",
+        ][..],
+    ] {
+        let output = ruvsim(args);
+        let text = stderr(&output);
+        assert!(!output.status.success());
+        assert!(!text.contains("unexpected argument"), "{args:?}: {text}");
+        assert!(text.contains("nonexistent"), "{args:?}: {text}");
+    }
+}

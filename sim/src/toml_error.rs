@@ -62,7 +62,7 @@ fn locate(file: &str, text: &str, error: &toml::de::Error) -> TomlError {
         line,
         column,
         snippet,
-        message: with_suggestion(error.message().trim()),
+        message: in_words(&with_suggestion(error.message().trim())),
     }
 }
 
@@ -85,6 +85,45 @@ pub fn with_suggestion(message: &str) -> String {
         }
         _ => message.to_string(),
     }
+}
+
+/// serde names the Rust type it expected ("invalid type: string \"five\", expected u32"); a
+/// scenario's author needs the values instead ("expected a whole number from 0 to
+/// 4,294,967,295").
+fn in_words(message: &str) -> String {
+    const TYPES: [(&str, &str); 10] = [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65,535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4,294,967,295",
+        ),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18,446,744,073,709,551,615",
+        ),
+        ("expected usize", "expected a whole number from 0 up"),
+        ("expected i32", "expected a whole number (negative allowed)"),
+        ("expected i64", "expected a whole number (negative allowed)"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    let mut text = message.to_string();
+    for (rust, words) in TYPES {
+        // Only whole words: "expected u32" must not match inside "expected u320".
+        if let Some(at) = text.find(rust) {
+            let end = at + rust.len();
+            let whole = text[end..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric());
+            if whole {
+                text.replace_range(at..end, words);
+            }
+        }
+    }
+    text
 }
 
 /// The back-ticked words of a message, in order.
@@ -142,6 +181,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.line, Some(2), "{err}");
         assert!(err.message.contains("invalid type"), "{err}");
+        assert!(
+            err.message
+                .contains("expected a whole number from 0 to 4,294,967,295"),
+            "{err}"
+        );
+        assert!(!err.message.contains("u32"), "{err}");
     }
 
     #[test]

@@ -23,7 +23,12 @@ pub struct CalibrateArgs {
     #[arg(long, value_name = "V")]
     variant: Option<String>,
     /// The calibration file to write.
-    #[arg(short = 'o', long = "output", value_name = "CALIBRATION.toml")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        value_name = "CALIBRATION.toml"
+    )]
     output: PathBuf,
 }
 

@@ -22,7 +22,12 @@ pub struct CaptureArgs {
     #[arg(long = "tcp", value_name = "HOST:PORT")]
     tcp: Vec<String>,
     /// The merged trace to write.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        value_name = "FILE"
+    )]
     output: PathBuf,
 }
 

@@ -60,6 +60,13 @@ pub struct ProjectArgs {
     /// A calibration file applied after the base scenario's own overrides.
     #[arg(long, value_name = "FILE")]
     calibration: Option<PathBuf>,
+    /// Replaces the base design's seed (a negative seed is taken as its two's complement).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::cli::seed_value)]
+    seed: Option<u64>,
+    /// Print the projection as JSON on stdout (the document projection.json holds) instead of the
+    /// table.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Projects, prints the table and writes the report folder.
@@ -93,12 +100,17 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<()> {
         run_options: RunOptions {
             model_dir: simulation::model_dir(args.model_dir.as_deref()),
             calibration_file: args.calibration.clone(),
+            seed: args.seed,
             ..RunOptions::default()
         },
     };
     let projection = project(&request, &mut progress)?;
     let files = write_projection_report(&projection, &out)
         .with_context(|| format!("cannot write the projection to {}", out.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&projection)?);
+        return Ok(());
+    }
     print_projection(&projection);
     for file in files {
         println!("wrote {}", file.display());

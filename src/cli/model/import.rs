@@ -31,7 +31,7 @@ pub struct ImportArgs {
     #[arg(long, value_parser = named_values::<Precision>(&Precision::ALL.map(Precision::name)))]
     precision: Precision,
     /// Where to write the ruvsim model file.
-    #[arg(short, long, value_name = "OUT.ruvm")]
+    #[arg(short, long, visible_alias = "out", value_name = "OUT.ruvm")]
     output: PathBuf,
 }
 
