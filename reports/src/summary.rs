@@ -75,17 +75,35 @@ impl SummaryRow {
     }
 
     /// The value written for people: counts as integers, times to the microsecond, rates and
-    /// fractions to a sensible precision.
-    pub fn display_value(&self) -> String {
+    /// The value and unit as a reader sees them: durations in the unit that suits their size
+    /// (µs below a millisecond, ms below ten seconds, s below ten minutes, then min or h, with
+    /// four significant digits), fractions as percentages of the makespan, counts and rates with
+    /// thousands separators. The CSV keeps [`SummaryRow::value`] in [`Unit::label`] instead.
+    pub fn display(&self) -> (String, &'static str) {
         match self.unit {
-            Unit::Count => format::grouped(self.value as u64),
-            Unit::TokPerS => format::number(self.value),
-            Unit::Ms => format!("{:.3}", self.value),
-            Unit::S => format!("{:.6}", self.value),
-            Unit::Fraction => format::percent(self.value),
-            Unit::J | Unit::MilliJ | Unit::MilliW | Unit::Hours => format::significant(self.value),
+            Unit::Count => (format::grouped(self.value as u64), "count"),
+            Unit::TokPerS => (format::number(self.value), "tok/s"),
+            Unit::Ms => scaled_seconds(self.value / 1_000.0),
+            Unit::S => scaled_seconds(self.value),
+            Unit::Fraction => (format::percent(self.value), "of makespan"),
+            Unit::J | Unit::MilliJ | Unit::MilliW | Unit::Hours => {
+                (format::significant(self.value), self.unit.label())
+            }
         }
     }
+}
+
+/// A duration in seconds in the unit that suits its size, to four significant digits.
+fn scaled_seconds(seconds: f64) -> (String, &'static str) {
+    let (value, unit) = match seconds.abs() {
+        0.0 => (0.0, "ms"),
+        s if s < 1e-3 => (seconds * 1e6, "µs"),
+        s if s < 10.0 => (seconds * 1e3, "ms"),
+        s if s < 600.0 => (seconds, "s"),
+        s if s < 36_000.0 => (seconds / 60.0, "min"),
+        _ => (seconds / 3_600.0, "h"),
+    };
+    (format::significant(value), unit)
 }
 
 /// Milliseconds of a duration as a real number.
@@ -277,10 +295,18 @@ mod tests {
             unit,
             tier: Tier::Simulated,
         };
-        assert_eq!(row(1234.0, Unit::Count).display_value(), "1,234");
-        assert_eq!(row(1.23456, Unit::Ms).display_value(), "1.235");
-        assert_eq!(row(0.875, Unit::Fraction).display_value(), "87.5%");
-        assert_eq!(row(11434.2, Unit::TokPerS).display_value(), "11,434");
+        let shown = |value, unit| {
+            let (value, unit) = row(value, unit).display();
+            format!("{value} {unit}")
+        };
+        assert_eq!(shown(1234.0, Unit::Count), "1,234 count");
+        assert_eq!(shown(1.23456, Unit::Ms), "1.235 ms");
+        assert_eq!(shown(0.0421, Unit::Ms), "42.10 µs");
+        assert_eq!(shown(222058.657, Unit::Ms), "222.1 s");
+        assert_eq!(shown(2_220_586.57, Unit::Ms), "37.01 min");
+        assert_eq!(shown(341_115.645, Unit::S), "94.75 h");
+        assert_eq!(shown(0.875, Unit::Fraction), "87.5% of makespan");
+        assert_eq!(shown(11434.2, Unit::TokPerS), "11,434 tok/s");
     }
 
     #[test]

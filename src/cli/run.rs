@@ -123,10 +123,11 @@ fn print_summary(result: &RunResult, out: &Path, timeline_limit: usize) {
     let cells: Vec<[String; 4]> = rows
         .iter()
         .map(|row| {
+            let (value, unit) = row.display();
             [
                 row.figure.clone(),
-                row.display_value(),
-                row.unit.label().to_string(),
+                value,
+                unit.to_string(),
                 row.tier.label().to_string(),
             ]
         })

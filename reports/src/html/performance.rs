@@ -31,10 +31,11 @@ pub(super) fn summary(result: &RunResult) -> String {
     let rows = summary_rows(result)
         .into_iter()
         .map(|row| {
+            let (value, unit) = row.display();
             vec![
                 text(row.figure.clone()),
-                num(row.display_value()),
-                text(row.unit.label()),
+                num(value),
+                text(unit),
                 badge_cell(row.tier.label()),
             ]
         })
