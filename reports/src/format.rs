@@ -116,6 +116,19 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A duration in seconds in the unit that suits its size, to four significant digits.
+pub fn scaled_seconds(seconds: f64) -> (String, &'static str) {
+    let (value, unit) = match seconds.abs() {
+        0.0 => (0.0, "ms"),
+        s if s < 1e-3 => (seconds * 1e6, "µs"),
+        s if s < 10.0 => (seconds * 1e3, "ms"),
+        s if s < 600.0 => (seconds, "s"),
+        s if s < 36_000.0 => (seconds / 60.0, "min"),
+        _ => (seconds / 3_600.0, "h"),
+    };
+    (significant(value), unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,27 +83,14 @@ impl SummaryRow {
         match self.unit {
             Unit::Count => (format::grouped(self.value as u64), "count"),
             Unit::TokPerS => (format::number(self.value), "tok/s"),
-            Unit::Ms => scaled_seconds(self.value / 1_000.0),
-            Unit::S => scaled_seconds(self.value),
+            Unit::Ms => format::scaled_seconds(self.value / 1_000.0),
+            Unit::S => format::scaled_seconds(self.value),
             Unit::Fraction => (format::percent(self.value), "of makespan"),
             Unit::J | Unit::MilliJ | Unit::MilliW | Unit::Hours => {
                 (format::significant(self.value), self.unit.label())
             }
         }
     }
-}
-
-/// A duration in seconds in the unit that suits its size, to four significant digits.
-fn scaled_seconds(seconds: f64) -> (String, &'static str) {
-    let (value, unit) = match seconds.abs() {
-        0.0 => (0.0, "ms"),
-        s if s < 1e-3 => (seconds * 1e6, "µs"),
-        s if s < 10.0 => (seconds * 1e3, "ms"),
-        s if s < 600.0 => (seconds, "s"),
-        s if s < 36_000.0 => (seconds / 60.0, "min"),
-        _ => (seconds / 3_600.0, "h"),
-    };
-    (format::significant(value), unit)
 }
 
 /// Milliseconds of a duration as a real number.

@@ -81,12 +81,14 @@ pub(super) fn summary(result: &RunResult) -> String {
 /// Tokens per time bucket.
 pub(super) fn throughput(result: &RunResult) -> String {
     let buckets = token_buckets(result);
+    let makespan = format::scaled_seconds(result.summary.makespan.as_secs_f64());
     let mut out = para(&format!(
         "Generated tokens counted in buckets of {} ms from the first arrival, as tokens per \
-         second; the run's mean is {} tok/s over a makespan of {} µs.",
+         second; the run's mean is {} tok/s over a makespan of {} {}.",
         format::millis(buckets.width_ps),
         format::number(result.summary.throughput_tok_s),
-        format::micros(result.summary.makespan.as_ps())
+        makespan.0,
+        makespan.1
     ));
     out.push_str(&chart(
         "throughput",
