@@ -206,6 +206,10 @@ fn resources(
     (out + &table_html, bars)
 }
 
+/// Below this share of the makespan a resource counts as idle for the charts: every bar would
+/// round to 0.0%.
+const IDLE_SHARE: f64 = 0.001;
+
 /// Chips and links: how busy each was.
 pub(super) fn utilisation(result: &RunResult) -> String {
     let tier = result.tier.label();
@@ -239,16 +243,34 @@ pub(super) fn utilisation(result: &RunResult) -> String {
         ],
     );
     let mut out = String::from("<h3>Chips</h3>\n");
-    out.push_str(&chart(
-        "chips",
-        "Fraction of the makespan each chip was computing.",
-        utilisation_chart("chip utilisation", &chip_bars, "chip"),
-    ));
-    out.push_str(&chip_table);
+    let busiest = chip_use.iter().copied().fold(0.0, f64::max);
+    if busiest < IDLE_SHARE {
+        // A chart of bars that all round to 0.0% says nothing a sentence cannot.
+        out.push_str(&para(&format!(
+            "Every one of the {} chips computed less than {} of the makespan (the busiest {}): \
+             the chips are not what limits this run (see the bottleneck). chips.csv lists each.",
+            format::grouped(chip_use.len() as u64),
+            format::percent(IDLE_SHARE),
+            format!("{}%", format::significant(busiest * 100.0))
+        )));
+    } else {
+        out.push_str(&chart(
+            "chips",
+            "Fraction of the makespan each chip was computing.",
+            utilisation_chart("chip utilisation", &chip_bars, "chip"),
+        ));
+        out.push_str(&chip_table);
+    }
 
     out.push_str("<h3>Links</h3>\n");
     if result.links.is_empty() {
         out.push_str(&para("This cluster has no links (a single chip)."));
+    } else if result.links.iter().all(|l| l.messages == 0) {
+        out.push_str(&para(&format!(
+            "None of the {} links carried a message in this run (every replica's work stayed on \
+             its own chip), so there is nothing to chart.",
+            format::grouped(result.links.len() as u64)
+        )));
     } else {
         let link_use: Vec<f64> = result.links.iter().map(|l| l.utilisation).collect();
         let (link_table, link_bars) = resources(
