@@ -246,12 +246,13 @@ pub(super) fn utilisation(result: &RunResult) -> String {
     let busiest = chip_use.iter().copied().fold(0.0, f64::max);
     if busiest < IDLE_SHARE {
         // A chart of bars that all round to 0.0% says nothing a sentence cannot.
+        let busiest = format::significant(busiest * 100.0);
         out.push_str(&para(&format!(
-            "Every one of the {} chips computed less than {} of the makespan (the busiest {}): \
+            "Every one of the {} chips computed less than {} of the makespan (the busiest {}%): \
              the chips are not what limits this run (see the bottleneck). chips.csv lists each.",
             format::grouped(chip_use.len() as u64),
             format::percent(IDLE_SHARE),
-            format!("{}%", format::significant(busiest * 100.0))
+            busiest
         )));
     } else {
         out.push_str(&chart(
