@@ -501,6 +501,15 @@ impl Claim {
     }
 }
 
+/// How far a run's chip count may be from a claim's and still answer it (the difference is stated
+/// with the figure): 1,024 chips answer a claim for 1,000, 1,048,580 one for 1,000,000.
+pub const SIZE_TOLERANCE: f64 = 0.05;
+
+/// Whether `chips` is within [`SIZE_TOLERANCE`] of `claimed`.
+fn near_size(chips: u32, claimed: u32) -> bool {
+    (f64::from(chips) - f64::from(claimed)).abs() <= SIZE_TOLERANCE * f64::from(claimed)
+}
+
 impl Rule {
     /// `None` when the rule holds for `result`, otherwise why not.
     pub fn mismatch(&self, result: &RunResult) -> Option<String> {
@@ -538,11 +547,12 @@ impl Rule {
                 .moe
                 .is_none()
                 .then(|| "a mixture-of-experts claim; this run has no expert chips".into()),
-            Rule::Chips(n) => (chips != n).then(|| {
+            Rule::Chips(n) => (!near_size(chips, n)).then(|| {
                 format!(
-                    "a claim for {} chips; this run has {}",
+                    "a claim for {} chips; this run has {} (more than {} away)",
                     format::grouped(n.into()),
-                    format::grouped(chips.into())
+                    format::grouped(chips.into()),
+                    format::percent(SIZE_TOLERANCE)
                 )
             }),
         }
@@ -632,9 +642,13 @@ pub fn check(result: &RunResult, baseline: Option<&RunResult>) -> Vec<ClaimCheck
 fn figure(claim: &Claim, result: &RunResult, baseline: Option<&RunResult>) -> Verdict {
     let mut caveats = Vec::new();
     if claim.chips != result.cluster.chips {
+        let difference = f64::from(result.cluster.chips) / f64::from(claim.chips) - 1.0;
         caveats.push(format!(
-            "the claim is for {} chips, this run has {}",
-            claim.chips, result.cluster.chips
+            "the claim is for {} chips, this run has {} ({} {})",
+            format::grouped(claim.chips.into()),
+            format::grouped(result.cluster.chips.into()),
+            format::percent(difference.abs()),
+            if difference > 0.0 { "more" } else { "fewer" }
         ));
     }
     let (value, tier, basis) = match claim.quantity {
@@ -747,5 +761,16 @@ mod tests {
             "20-50 tok/s"
         );
         assert_eq!(find("combined-11434").value_text(), "11,434 tok/s");
+    }
+
+    /// A run answers a size claim within 5% of it: 1,024 chips the claim for 1,000, 1,048,580
+    /// the one for 1,000,000, and 1,100 chips neither.
+    #[test]
+    fn size_claims_match_the_nearest_run_within_five_percent() {
+        assert!(near_size(1_024, 1_000));
+        assert!(near_size(1_048_580, 1_000_000));
+        assert!(near_size(100_000, 100_000));
+        assert!(!near_size(1_100, 1_000));
+        assert!(!near_size(4_096, 1_000));
     }
 }
