@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use ruvsim_engine::time::{Duration, PS_PER_MS};
 use ruvsim_sim::result::RunResult;
 
-use super::{axis_top, svg, ChartError, BLUE, FONT, GREY, INK, ORANGE};
+use super::{axis_top, svg, ChartError, DrawResult, BLUE, FONT, GREY, INK, ORANGE};
 
 /// Most points drawn per CDF curve (a curve of more samples is drawn through evenly spaced ranks).
 pub const MAX_POINTS: usize = 400;
@@ -75,7 +77,18 @@ pub fn cdf_points(sorted: &[Duration]) -> Vec<(f64, f64)> {
     points
 }
 
-/// The chart: both CDFs on one millisecond axis.
+/// The latency axis turns logarithmic when the samples span more than this ratio (for example a
+/// first token after 341 s beside tokens 2 ms apart), so both curves can be seen.
+pub const LOG_AXIS_SPAN: f64 = 100.0;
+
+/// Whether samples from `min_ms` (the smallest positive one, infinite when there is none) to
+/// `max_ms` need a logarithmic axis.
+fn spans_decades(min_ms: f64, max_ms: f64) -> bool {
+    min_ms.is_finite() && max_ms / min_ms > LOG_AXIS_SPAN
+}
+
+/// The chart: both CDFs on one millisecond axis, logarithmic when the samples span more than
+/// [`LOG_AXIS_SPAN`]; the legend sits in the upper left, which a CDF leaves empty.
 pub fn latency_chart(result: &RunResult) -> Result<String, ChartError> {
     let samples = samples(result);
     let curves = [
@@ -90,47 +103,82 @@ pub fn latency_chart(result: &RunResult) -> Result<String, ChartError> {
             ORANGE,
         ),
     ];
-    let max_ms = curves
-        .iter()
-        .flat_map(|(_, points, _)| points.iter().map(|p| p.0))
-        .fold(0.0, f64::max);
+    let xs = || {
+        curves
+            .iter()
+            .flat_map(|(_, points, _)| points.iter().map(|p| p.0))
+    };
+    let max_ms = xs().fold(0.0, f64::max);
+    let min_ms = xs().filter(|&x| x > 0.0).fold(f64::INFINITY, f64::min);
+    let logarithmic = spans_decades(min_ms, max_ms);
     svg("latency", (900, 340), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..axis_top(max_ms), 0.0..1.0)?;
-        chart
-            .configure_mesh()
-            .x_desc("latency (ms)")
-            .y_desc("fraction at or below")
-            .label_style((FONT, 13).into_font().color(&INK))
-            .axis_desc_style((FONT, 14).into_font().color(&INK))
-            .bold_line_style(GREY.mix(0.35))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
-        for (name, points, colour) in curves {
-            let count = points.len();
-            chart
-                .draw_series(LineSeries::new(points, colour.stroke_width(2)))?
-                .label(if count == 0 {
-                    format!("{name} (no samples)")
-                } else {
-                    name.to_string()
-                })
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 22, y)], colour.stroke_width(3))
-                });
+        let builder = |root| {
+            let mut builder = ChartBuilder::on(root);
+            builder
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60);
+            builder
+        };
+        if logarithmic {
+            // Zero latencies cannot sit on a log axis: they are drawn at its left end.
+            let low = min_ms / 1.5;
+            let curves = curves.map(|(name, points, colour)| {
+                let points = points.into_iter().map(|(x, y)| (x.max(low), y)).collect();
+                (name, points, colour)
+            });
+            let chart =
+                builder(root).build_cartesian_2d((low..axis_top(max_ms)).log_scale(), 0.0..1.0)?;
+            draw_cdfs(chart, curves, "latency (ms, logarithmic)")
+        } else {
+            let chart = builder(root).build_cartesian_2d(0.0..axis_top(max_ms), 0.0..1.0)?;
+            draw_cdfs(chart, curves, "latency (ms)")
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, 13).into_font().color(&INK))
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .draw()?;
-        Ok(())
     })
+}
+
+/// One CDF curve: its name, its (ms, fraction) points and its colour.
+type Curve<'n> = (&'n str, Vec<(f64, f64)>, RGBColor);
+
+/// Draws the mesh, the CDF curves and their legend on `chart` (a linear or a logarithmic axis).
+fn draw_cdfs<'a, X>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+    curves: [Curve<'_>; 2],
+    x_desc: &str,
+) -> DrawResult
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc("fraction at or below")
+        .label_style((FONT, 13).into_font().color(&INK))
+        .axis_desc_style((FONT, 14).into_font().color(&INK))
+        .bold_line_style(GREY.mix(0.35))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (name, points, colour) in curves {
+        let count = points.len();
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))?
+            .label(if count == 0 {
+                format!("{name} (no samples)")
+            } else {
+                name.to_string()
+            })
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 22, y)], colour.stroke_width(3))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 13).into_font().color(&INK))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .draw()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -172,5 +220,14 @@ mod tests {
     #[test]
     fn no_samples_no_points() {
         assert!(cdf_points(&[]).is_empty());
+    }
+
+    /// A first token after 341 s beside tokens 2 ms apart needs a log axis; one run's spread of
+    /// 1 to 50 ms does not.
+    #[test]
+    fn the_axis_turns_logarithmic_only_across_decades() {
+        assert!(spans_decades(2.0, 341_115.0));
+        assert!(!spans_decades(1.0, 50.0));
+        assert!(!spans_decades(f64::INFINITY, 0.0));
     }
 }
