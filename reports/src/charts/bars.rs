@@ -27,7 +27,8 @@ pub fn utilisation_chart(
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(60)
-            .build_cartesian_2d((0u32..n).into_segmented(), 0.0..100.0)?;
+            // A u32 range is inclusive of its end in plotters: 0..n - 1 holds exactly n bars.
+            .build_cartesian_2d((0u32..n - 1).into_segmented(), 0.0..100.0)?;
         chart
             .configure_mesh()
             .disable_x_mesh()

@@ -65,7 +65,8 @@ pub fn memory_chart(chips: &[(String, SramUse)]) -> Result<String, ChartError> {
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(70)
-            .build_cartesian_2d((0u32..n).into_segmented(), 0.0..top)?;
+            // A u32 range is inclusive of its end in plotters: 0..n - 1 holds exactly n bars.
+            .build_cartesian_2d((0u32..n - 1).into_segmented(), 0.0..top)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
