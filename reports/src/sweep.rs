@@ -15,7 +15,7 @@ use ruvsim_experiments::sweep::SweepResult;
 
 use crate::{write_file, write_json, ReportError};
 
-pub use chart::{pareto_chart, ScatterData};
+pub use chart::{pareto_chart, Corner, ScatterData};
 pub use page::render;
 pub use table::{columns, write_csv, FIXED_COLUMNS};
 
@@ -210,5 +210,14 @@ values = [1, 2, 4, 8]
         assert!(pareto_chart(&result, cost, tok_s)
             .unwrap()
             .contains("<circle"));
+        // The points climb from lower left to upper right: the upper left is empty.
+        let corner = |right, top| Corner { right, top };
+        assert_eq!(data.emptiest_corner(), corner(false, true));
+        // With designs in the upper left and upper right, the lower right is the emptiest.
+        let crowded = ScatterData {
+            feasible: vec![(4.0, 300.0), (5.0, 290.0)],
+            ..data
+        };
+        assert_eq!(crowded.emptiest_corner(), corner(true, false));
     }
 }

@@ -56,16 +56,19 @@ impl ScatterData {
         data
     }
 
-    /// `(x range, y range)` enclosing every point with a margin, never empty.
-    pub fn ranges(&self) -> ((f64, f64), (f64, f64)) {
-        let points = self
-            .failing
+    /// Every point, whatever its group.
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.failing
             .iter()
             .chain(&self.feasible)
             .copied()
-            .chain(self.frontier.iter().map(|&(_, x, y)| (x, y)));
+            .chain(self.frontier.iter().map(|&(_, x, y)| (x, y)))
+    }
+
+    /// `(x range, y range)` enclosing every point with a margin, never empty.
+    pub fn ranges(&self) -> ((f64, f64), (f64, f64)) {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, 0.0f64, f64::MAX, 0.0f64);
-        for (x, y) in points {
+        for (x, y) in self.points() {
             x0 = x0.min(x);
             x1 = x1.max(x);
             y0 = y0.min(y);
@@ -76,6 +79,79 @@ impl ScatterData {
         }
         ((x0 / 1.3, x1 * 1.3), (y0 / 1.3, y1 * 1.3))
     }
+}
+
+/// The corners a legend may take, in order of preference among equally empty ones.
+const CORNERS: [(Corner, SeriesLabelPosition); 4] = [
+    (
+        Corner {
+            right: false,
+            top: true,
+        },
+        SeriesLabelPosition::UpperLeft,
+    ),
+    (
+        Corner {
+            right: true,
+            top: true,
+        },
+        SeriesLabelPosition::UpperRight,
+    ),
+    (
+        Corner {
+            right: true,
+            top: false,
+        },
+        SeriesLabelPosition::LowerRight,
+    ),
+    (
+        Corner {
+            right: false,
+            top: false,
+        },
+        SeriesLabelPosition::LowerLeft,
+    ),
+];
+
+/// A corner of the plot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Corner {
+    /// Right (rather than left).
+    pub right: bool,
+    /// Top (rather than bottom).
+    pub top: bool,
+}
+
+impl ScatterData {
+    /// The corner whose legend-sized box (40% wide, 30% high on the log axes) covers the fewest
+    /// points, so the legend hides as few designs as it can.
+    pub fn emptiest_corner(&self) -> Corner {
+        let ((x0, x1), (y0, y1)) = self.ranges();
+        let fraction = |v: f64, lo: f64, hi: f64| (v / lo).ln() / (hi / lo).ln();
+        let covered = |corner: Corner| {
+            self.points()
+                .filter(|&(x, y)| {
+                    let (fx, fy) = (fraction(x, x0, x1), fraction(y, y0, y1));
+                    let in_x = if corner.right { fx > 0.6 } else { fx < 0.4 };
+                    let in_y = if corner.top { fy > 0.7 } else { fy < 0.3 };
+                    in_x && in_y
+                })
+                .count()
+        };
+        CORNERS
+            .iter()
+            .map(|&(corner, _)| corner)
+            .min_by_key(|&corner| covered(corner))
+            .unwrap_or(CORNERS[0].0)
+    }
+}
+
+/// The plotters position of a corner.
+fn position(corner: Corner) -> SeriesLabelPosition {
+    CORNERS
+        .iter()
+        .find(|(c, _)| *c == corner)
+        .map_or(SeriesLabelPosition::UpperLeft, |(_, p)| p.clone())
 }
 
 /// `y` against `x` as an SVG document.
@@ -151,7 +227,7 @@ pub fn pareto_chart(
         }
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
+            .position(position(data.emptiest_corner()))
             .background_style(WHITE.mix(0.9))
             .border_style(GREY)
             .label_font((FONT, 12).into_font().color(&INK))

@@ -116,7 +116,7 @@ fn summary(result: &SweepResult) -> String {
                 escape(&b.objective.to_string()),
                 b.id,
                 b.id,
-                escape(&significant(b.value)),
+                escape(&figure(b.objective.metric, b.value)),
                 badge(if b.objective.metric.is_input() {
                     "user input"
                 } else {
@@ -134,6 +134,15 @@ fn summary(result: &SweepResult) -> String {
          every chart and table, the same figures as here.",
     ));
     out
+}
+
+/// A figure for people: chips whole, dollars with cents, the rest to four significant digits.
+fn figure(metric: Metric, value: f64) -> String {
+    match metric {
+        Metric::Chips => grouped(value.round() as u64),
+        Metric::CostUsd => format!("{value:.2}"),
+        _ => significant(value),
+    }
 }
 
 /// The objectives in words.
@@ -269,7 +278,7 @@ fn frontier(result: &SweepResult) -> String {
             cells.extend(
                 metrics
                     .iter()
-                    .map(|&m| num(row.value(m).map_or("-".into(), significant))),
+                    .map(|&m| num(row.value(m).map_or("-".into(), |v| figure(m, v)))),
             );
             cells.push(badge_cell("simulated"));
             cells
@@ -329,7 +338,7 @@ fn best(result: &SweepResult) -> String {
             .chain(shown_metrics(result).into_iter().map(|m| {
                 vec![
                     text(m.label()),
-                    num(row.value(m).map_or("-".into(), significant)),
+                    num(row.value(m).map_or("-".into(), |v| figure(m, v))),
                 ]
             }))
             .collect();
