@@ -276,7 +276,7 @@ fn print_summary(result: &SweepResult, out: &Path) {
             })
             .unwrap_or_default();
         println!(
-            "best {}: design {} at {}{unit}: {values}",
+            "best {}: design {} at {:.3}{unit}: {values}",
             b.objective, b.id, b.value
         );
     }

@@ -16,8 +16,8 @@ use crate::sweep::result::{DesignRow, Status, SweepHeader, SweepResult};
 use crate::sweep::shard::Shard;
 use crate::sweep::spec::Sweep;
 
-/// Designs one run may simulate unless told otherwise: about an hour and a half of the library
-/// sweep's designs on one core.
+/// Designs one run may simulate unless told otherwise: about ten minutes of the library sweep's
+/// designs on one core.
 pub const DEFAULT_BUDGET_DESIGNS: u64 = 100_000;
 
 /// How a sweep is run.
@@ -60,18 +60,22 @@ pub fn run(
     options: &SweepOptions,
     progress: &SweepProgress,
 ) -> Result<SweepResult, SweepError> {
-    let ids: Vec<u64> = match options.shard {
-        Some(shard) => (0..sweep.total).filter(|&id| shard.contains(id)).collect(),
-        None => (0..sweep.total).collect(),
+    let designs = match options.shard {
+        Some(shard) => shard.size_of(sweep.total),
+        None => sweep.total,
     };
-    if ids.len() as u64 > options.budget_designs {
+    if designs > options.budget_designs {
         return Err(SweepError::Budget {
             file: sweep.file.clone(),
-            designs: ids.len() as u64,
+            designs,
             total: sweep.total,
             budget: options.budget_designs,
         });
     }
+    let ids: Vec<u64> = match options.shard {
+        Some(shard) => (0..sweep.total).filter(|&id| shard.contains(id)).collect(),
+        None => (0..sweep.total).collect(),
+    };
     let threads = options.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -22,6 +22,17 @@ impl Shard {
     pub fn contains(&self, id: u64) -> bool {
         id % u64::from(self.count) == u64::from(self.index - 1)
     }
+
+    /// How many of the ids `0..total` belong to this shard (counted, not listed, so a budget can
+    /// refuse a huge sweep before anything is allocated).
+    pub fn size_of(&self, total: u64) -> u64 {
+        let first = u64::from(self.index - 1);
+        if total <= first {
+            0
+        } else {
+            (total - first - 1) / u64::from(self.count) + 1
+        }
+    }
 }
 
 impl fmt::Display for Shard {
@@ -61,6 +72,12 @@ mod tests {
             assert_eq!(shards.iter().filter(|s| s.contains(id)).count(), 1);
         }
         assert!(shards[0].contains(0) && shards[1].contains(1) && shards[2].contains(5));
+        for total in 0..12u64 {
+            for shard in &shards {
+                let listed = (0..total).filter(|&id| shard.contains(id)).count() as u64;
+                assert_eq!(shard.size_of(total), listed, "{shard} of {total}");
+            }
+        }
         assert_eq!(shards[1].to_string(), "2/3");
     }
 

@@ -179,6 +179,17 @@ fn a_sweep_above_the_budget_is_refused_with_its_count() {
     assert!(err.contains("simulate 24 designs"), "{err}");
     opts.shard = Some(Shard { index: 1, count: 3 });
     assert!(run(&small(), &opts, &SweepProgress::default()).is_ok());
+    // A trillion designs are counted, not listed: refused at once.
+    let huge = format!(
+        "{SWEEP}\n[[axis]]\nkey = \"scenario.seed\"\nrange = {{ from = 1, to = 1000000 }}\n\
+         [[axis]]\nkey = \"workload.requests\"\nrange = {{ from = 1, to = 1000000 }}\n"
+    );
+    let sweep = spec::parse("huge.toml", &huge, Path::new("."), None).unwrap();
+    assert_eq!(sweep.total, 24_000_000_000_000);
+    let err = run(&sweep, &options(2, None), &SweepProgress::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("simulate 24000000000000 designs"), "{err}");
 }
 
 #[test]
