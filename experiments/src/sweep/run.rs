@@ -101,8 +101,12 @@ pub fn run(
         progress: None,
         ..options.run_options.clone()
     };
+    // One design per task: designs differ in cost by orders of magnitude, and a thread that ran
+    // out of work can then take any design not yet started, so no thread finishes alone with a
+    // long run of large designs.
     let rows: Result<Vec<DesignRow>, SweepError> = pool.install(|| {
         ids.par_iter()
+            .with_max_len(1)
             .map(|&id| {
                 let row = evaluate(sweep, id, &run_options);
                 progress.done.fetch_add(1, Ordering::Relaxed);
