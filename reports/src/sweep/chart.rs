@@ -14,7 +14,7 @@ use crate::charts::{svg, ChartError, BLUE, FONT, GREY, INK, ORANGE};
 const SIZE: (u32, u32) = (640, 440);
 
 /// Most frontier points labelled with their id (more would overlap into a smudge).
-const MOST_LABELS: usize = 40;
+pub(super) const MOST_LABELS: usize = 40;
 
 /// The points of one chart, prepared apart from the drawing.
 #[derive(Clone, Debug, PartialEq)]

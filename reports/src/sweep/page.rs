@@ -232,9 +232,14 @@ fn charts(result: &SweepResult) -> String {
         for &y in &objectives[i + 1..] {
             let data = super::ScatterData::of(result, x, y);
             let mut caption = format!(
-                "{} against {}: every simulated design; orange: the frontier, labelled by id.",
+                "{} against {}: every simulated design; orange: the frontier{}.",
                 y.metric.label(),
-                x.metric.label()
+                x.metric.label(),
+                if data.frontier.len() <= super::chart::MOST_LABELS {
+                    ", labelled by id"
+                } else {
+                    " (too many designs to label: pareto.csv lists them)"
+                }
             );
             if data.left_out > 0 {
                 let _ = write!(
