@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every library scenario and the experiment commands into one folder and prints a SHA-256
+# Runs every library scenario, sweep file and the experiment commands into one folder and prints a SHA-256
 # digest per output file, so two builds of ruvsim can be compared byte for byte:
 #
 #   scripts/output-digests.sh target/release/ruvsim /tmp/before > before.txt
@@ -29,6 +29,8 @@ for scenario in scenarios/*.toml; do
   name="$(basename "$scenario" .toml)"
   if [ "$name" = event-gated ]; then
     run "gated-$name" "$bin" gated "$scenario" --out "$out/gated-$name"
+  elif [ "${name#sweep-}" != "$name" ]; then
+    run "$name" "$bin" sweep "$scenario" --out "$out/$name"
   else
     run "run-$name" "$bin" run "$scenario" --out "$out/run-$name"
   fi

@@ -1,7 +1,9 @@
 //! Every scenario in `scenarios/` runs to the end: each request completes (or, on a lossy radio,
 //! fails with a reason), tokens are conserved, and each scenario shows what its comments say it
 //! shows. Scenarios that need the real model skip with a printed reason when `RUVSIM_MODEL_DIR`
-//! is unset (and fail instead when `RUVSIM_REQUIRE_ALL=1`).
+//! is unset (and fail instead when `RUVSIM_REQUIRE_ALL=1`). The folder's sweep files
+//! (`sweep-*.toml`, for `ruvsim sweep`) are not scenarios: each design of theirs is checked to be
+//! one, and a shard of each runs.
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,15 @@ const LIBRARY: [&str; 21] = [
     "torus3d-4096.toml",
     "uart-chain-c3.toml",
 ];
+
+/// The library's sweep files: `sweep-*.toml` in `scenarios/`, kept equal to the folder's content
+/// by `library_lists_every_scenario`.
+const SWEEPS: [&str; 1] = ["sweep-5-to-64.toml"];
+
+/// Whether a file of `scenarios/` is a sweep file rather than a scenario.
+fn is_sweep(name: &str) -> bool {
+    name.starts_with("sweep-")
+}
 
 fn scenario_path(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -116,9 +127,86 @@ fn library_lists_every_scenario() {
         .filter(|name| name.ends_with(".toml"))
         .collect();
     found.sort();
-    let mut listed: Vec<String> = LIBRARY.iter().map(|s| s.to_string()).collect();
+    let mut listed: Vec<String> = LIBRARY
+        .iter()
+        .chain(&SWEEPS)
+        .map(|s| s.to_string())
+        .collect();
     listed.sort();
-    assert_eq!(found, listed, "add new scenarios to LIBRARY (and a test)");
+    assert_eq!(
+        found, listed,
+        "add new scenarios to LIBRARY and sweep files to SWEEPS (and a test)"
+    );
+    assert!(LIBRARY.iter().all(|name| !is_sweep(name)));
+    assert!(SWEEPS.iter().all(|name| is_sweep(name)));
+}
+
+#[test]
+fn library_sweeps_build_every_design_and_a_shard_runs() {
+    for file in SWEEPS {
+        let sweep =
+            ruvsim_experiments::sweep::load(&scenario_path(file)).unwrap_or_else(|e| panic!("{e}"));
+        for id in 0..sweep.total {
+            ruvsim_experiments::sweep::design::scenario(&sweep, id)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let shard = ruvsim_experiments::sweep::Shard {
+            index: 1,
+            count: 40,
+        };
+        let options = ruvsim_experiments::sweep::SweepOptions {
+            threads: 1,
+            shard: Some(shard),
+            budget_designs: ruvsim_experiments::sweep::DEFAULT_BUDGET_DESIGNS,
+            run_options: RunOptions::default(),
+        };
+        let progress = ruvsim_experiments::sweep::SweepProgress::default();
+        let result = ruvsim_experiments::sweep::run(&sweep, &options, &progress)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(
+            result.rows.iter().any(|r| r.meets_constraints()),
+            "{file}: no design of shard {shard} meets the constraints"
+        );
+        println!(
+            "{file}: {} designs; shard {shard}: {} rows, {} on its frontier",
+            sweep.total,
+            result.rows.len(),
+            result.frontier.len()
+        );
+    }
+}
+
+#[test]
+fn sweep_5_to_64_spans_three_variants_two_precisions_and_5_to_64_chips() {
+    let sweep = ruvsim_experiments::sweep::load(&scenario_path("sweep-5-to-64.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(sweep.total >= 500, "{} designs", sweep.total);
+    let axis = |key: &str| {
+        sweep
+            .axes
+            .iter()
+            .find(|a| a.key == key)
+            .unwrap_or_else(|| panic!("no axis {key}"))
+            .labels()
+    };
+    assert_eq!(axis("cluster.variant"), ["esp32s3", "esp32c3", "esp32"]);
+    assert_eq!(axis("model.precision"), ["int8", "int4"]);
+    let constraints: Vec<String> = sweep.constraints.iter().map(|c| c.to_string()).collect();
+    assert!(constraints.contains(&"chips >= 5".to_string()));
+    assert!(constraints.contains(&"chips <= 64".to_string()));
+    let mut sizes = std::collections::BTreeSet::new();
+    for id in 0..sweep.total {
+        let loaded = ruvsim_experiments::sweep::design::scenario(&sweep, id).unwrap();
+        assert_eq!(loaded.scenario.scenario.fidelity, Fidelity::Timing);
+        let p = &loaded.scenario.parallelism;
+        let chips = loaded.scenario.cluster.topology.chips().unwrap();
+        assert_eq!(chips, p.pipeline * p.tensor * p.replicas);
+        if (5..=64).contains(&chips) {
+            sizes.insert(chips);
+        }
+    }
+    assert_eq!(sizes.first(), Some(&5));
+    assert_eq!(sizes.last(), Some(&64));
 }
 
 /// Where chip 0 keeps its weights and KV cache.

@@ -10,7 +10,8 @@
 //! | `result.json` | the whole [`RunResult`], pretty-printed |
 //! | `timeline.json` | compute and transfer spans in the Chrome trace-event format ([`timeline`]) |
 //!
-//! The experiments' reports live here too: [`projection`] (`ruvsim project`), [`gossip`],
+//! The experiments' reports live here too: [`projection`] (`ruvsim project`), [`sweep`]
+//! (`ruvsim sweep`), [`gossip`],
 //! [`gated`], [`regress`], [`validate`] (published measurements against the simulation) and [`verify`] (a trace
 //! against its simulation), each a pure function
 //! from a typed result to text.
@@ -32,6 +33,7 @@ pub mod regress;
 pub mod roles;
 pub mod select;
 pub mod summary;
+pub mod sweep;
 pub mod timeline;
 pub mod validate;
 pub mod verify;
@@ -68,6 +70,14 @@ pub enum ReportError {
     /// The result does not hold together (e.g. a result file edited by hand).
     #[error("the run result is inconsistent: {0}")]
     Inconsistent(String),
+    /// A report written earlier could not be read back (a sweep shard's `sweep.json`).
+    #[error("cannot read {}: {reason}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Checks what the writers rely on: chips and links numbered in order, a plan for every chip,

@@ -12,6 +12,7 @@ mod project;
 mod regress;
 mod run;
 mod simulation;
+mod sweep;
 mod synthetic_shape;
 mod validate;
 mod verify;
@@ -72,6 +73,9 @@ enum Command {
     Regress(regress::RegressArgs),
     /// How a design scales to N chips: simulate sizes up to M, fit, project to N.
     Project(project::ProjectArgs),
+    /// Design-space search: simulate every combination of a sweep file's axes on every core;
+    /// write the Pareto frontier over its objectives (`sweep merge`, `sweep show` too).
+    Sweep(sweep::SweepArgs),
     /// Record the trace lines of several boards (serial ports, TCP streams) into one file.
     Capture(capture::CaptureArgs),
     /// Compare a trace with the simulation of its scenario; fail when the error is too large.
@@ -92,6 +96,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run::run(&args),
         Command::Regress(args) => regress::run(&args),
         Command::Project(args) => project::run(&args),
+        Command::Sweep(args) => sweep::run(&args),
         Command::Capture(args) => capture::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),

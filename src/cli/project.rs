@@ -128,8 +128,9 @@ fn progress(row: &Row) {
     );
 }
 
-/// A scenario name as a single folder-name component (path separators and dots replaced).
-fn folder_name(name: &str) -> String {
+/// A scenario or sweep name as a single folder-name component (path separators and dots
+/// replaced).
+pub(crate) fn folder_name(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {

@@ -1,4 +1,5 @@
-//! Running a scenario from the command line, shared by `ruvsim run` and `ruvsim regress`:
+//! Running a scenario from the command line, shared by `ruvsim run` and `ruvsim regress` (and
+//! the progress timing `ruvsim sweep` uses):
 //! loading it with located errors, the model directory default, the fidelity argument, which
 //! model files a scenario needs, and a progress indicator while it runs (a bar on a terminal,
 //! periodic lines elsewhere).
@@ -20,13 +21,13 @@ use ruvsim_sim::scenario::{self, Fidelity, LoadedScenario};
 use crate::cli::named_values;
 
 /// How long a run goes before the progress indicator appears: shorter runs show nothing.
-const PROGRESS_DELAY: Duration = Duration::from_secs(1);
+pub(crate) const PROGRESS_DELAY: Duration = Duration::from_secs(1);
 
 /// How often the progress indicator is redrawn.
-const PROGRESS_TICK: Duration = Duration::from_millis(100);
+pub(crate) const PROGRESS_TICK: Duration = Duration::from_millis(100);
 
 /// How often a progress line is printed when stderr is not a terminal (a log or a pipe).
-const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
+pub(crate) const PROGRESS_LINE_EVERY: Duration = Duration::from_secs(5);
 
 /// The options a command line lays over a scenario (`run`, `gated`).
 #[derive(Debug, Clone, clap::Args)]
@@ -122,7 +123,7 @@ pub fn simulate_with_progress(
 }
 
 /// Waits `delay`; whether the run is still going.
-fn still_running(finished: &mpsc::Receiver<()>, delay: Duration) -> bool {
+pub(crate) fn still_running(finished: &mpsc::Receiver<()>, delay: Duration) -> bool {
     matches!(finished.recv_timeout(delay), Err(RecvTimeoutError::Timeout))
 }
 
