@@ -89,8 +89,8 @@ fn figures_carry_their_tier_and_energy_is_not_invented() {
     let rows = summary.matches("<tr>").count() - 1;
     assert_eq!(
         summary.matches("tier tier-simulated").count(),
-        rows + 1,
-        "one badge per summary row, one for the bottleneck"
+        rows + 2,
+        "one badge per summary row, one for the verdict, one for the bottleneck"
     );
     let energy = &html[html.find("<section id=\"energy\">").unwrap()..];
     let energy = &energy[..energy.find("</section>").unwrap()];

@@ -13,7 +13,41 @@ use crate::format::{self, escape};
 use crate::select::{busiest, spread, HTML_ROW_CAP};
 use crate::summary::summary_rows;
 
-/// The headline table, the bottleneck in one sentence, and any failed requests.
+/// The answer in one sentence, for the first screen: throughput, per chip, the time between
+/// tokens and to the first token a client sees, and how many requests completed.
+fn verdict(result: &RunResult) -> String {
+    let s = &result.summary;
+    let chips = result.cluster.chips.max(1);
+    let time = |d: ruvsim_engine::time::Duration| {
+        let (value, unit) = format::scaled_seconds(d.as_secs_f64());
+        format!("{value} {unit}")
+    };
+    let total = s.requests_completed + s.requests_failed;
+    let failed = if s.requests_failed > 0 {
+        format!(
+            "; <b>{} failed</b> (see below)",
+            format::grouped(s.requests_failed.into())
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<p class=\"callout\"><strong>{} tok/s</strong> {} from {} x {} ({} tok/s per chip); \
+         each stream receives a token every {} (p50) and its first after {} (p50); {} of {} \
+         requests completed{failed}.</p>\n",
+        format::number(s.throughput_tok_s),
+        badge(result.tier.label()),
+        format::grouped(chips.into()),
+        escape(&result.cluster.variant),
+        format::significant(s.throughput_tok_s / f64::from(chips)),
+        time(s.inter_token_latency.p50),
+        time(s.time_to_first_token.p50),
+        format::grouped(s.requests_completed.into()),
+        format::grouped(total.into()),
+    )
+}
+
+/// The verdict, the bottleneck and what would help, the headline table, and any failed requests.
 pub(super) fn summary(result: &RunResult) -> String {
     let c = &result.cluster;
     let mut out = format!(
@@ -28,6 +62,12 @@ pub(super) fn summary(result: &RunResult) -> String {
         format::grouped(result.requests.len() as u64),
         result.fidelity.name()
     );
+    out.push_str(&verdict(result));
+    out.push_str(&format!(
+        "<div class=\"callout\"><b>Bottleneck:</b> {} {}</div>\n",
+        escape(&result.bottleneck.explanation),
+        badge(result.tier.label())
+    ));
     let rows = summary_rows(result)
         .into_iter()
         .map(|row| {
@@ -41,11 +81,6 @@ pub(super) fn summary(result: &RunResult) -> String {
         })
         .collect();
     out.push_str(&table(&["figure", "value", "unit", "tier"], rows));
-    out.push_str(&format!(
-        "<div class=\"callout\"><b>Bottleneck:</b> {} {}</div>\n",
-        escape(&result.bottleneck.explanation),
-        badge(result.tier.label())
-    ));
     let failed: Vec<Vec<Cell>> = result
         .requests
         .iter()

@@ -23,10 +23,10 @@ fn facts(items: &[(&str, String)]) -> String {
 
 /// `a..b` for a span, `-` when empty.
 fn span(start: u32, end: u32) -> String {
-    if start >= end {
-        "-".into()
-    } else {
-        format!("{start}..{end}")
+    match end.checked_sub(start) {
+        None | Some(0) => "-".into(),
+        Some(1) => start.to_string(),
+        Some(_) => format!("{start}-{}", end - 1),
     }
 }
 

@@ -346,8 +346,11 @@ fn find_bottleneck(
                     format!("chip {} (stage {}, rank {})", c.chip, c.stage, c.rank),
                     c.utilisation,
                     format!(
-                        "it holds layers {}..{} with weights in {region}",
-                        layers.start, layers.end
+                        "it holds {} with weights in {region}",
+                        match layers.end.saturating_sub(layers.start) {
+                            1 => format!("layer {}", layers.start),
+                            _ => format!("layers {} to {}", layers.start, layers.end - 1),
+                        }
                     ),
                 ),
             }
