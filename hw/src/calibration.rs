@@ -1,7 +1,8 @@
 //! Calibration tables: the hardware numbers of each chip variant, every one with its source.
 //!
 //! One TOML file per variant ships with the crate (`src/calibration/<variant>.toml`). Each number is
-//! `{ value = ..., source = "..." }` (a published figure, citing `CALIBRATION.md` or the original
+//! `{ value = ..., source = "..." }` (a published figure, citing section N of `SOURCES.md` beside the
+//! tables as "CAL sN" ([`sources`]), or the original
 //! document) or `{ value = ..., derived = "..." }` (arithmetic on published figures, or a stated
 //! assumption). [`Calibration::from_toml_str`] parses such a file into typed fields — cycle costs in
 //! integer milli-cycles, fractions in parts per million, currents in micro-amps — converted once
@@ -9,6 +10,7 @@
 //! available through [`Calibration::entries`] so reports can print the table with its sources, and
 //! [`Calibration::apply_overrides`] lets a scenario replace any entry by key.
 
+pub mod sources;
 mod table;
 
 use thiserror::Error;

@@ -1,6 +1,7 @@
 //! Sections that put the run in context: energy and cost, the generated text, the reference
 //! documents' claims, and the calibration the figures rest on.
 
+use ruvsim_hw::calibration::sources;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::scenario::Fidelity;
 
@@ -311,6 +312,49 @@ pub(super) fn calibration(result: &RunResult) -> String {
                     num(e.value.clone()),
                     text(e.source.clone()),
                 ]
+            })
+            .collect(),
+    ));
+    out.push_str(&citations(result));
+    out
+}
+
+/// What each "CAL sN" in the sources above leads to: section N of the sources document shipped in
+/// the repository, its title, and the public documents and repositories it cites.
+fn citations(result: &RunResult) -> String {
+    let mut numbers: Vec<u32> = result
+        .calibration
+        .iter()
+        .flat_map(|e| sources::cited(&e.source))
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    if numbers.is_empty() {
+        return String::new();
+    }
+    let mut out = para(&format!(
+        "\"CAL sN\" is section N of {} in the ruvsim repository, which quotes each figure with \
+         its public source (repository paths at the commits it names):",
+        sources::SOURCES_PATH
+    ));
+    out.push_str(&table(
+        &[
+            "citation",
+            "section",
+            "public documents and repositories it cites",
+        ],
+        numbers
+            .into_iter()
+            .map(|n| {
+                let (title, documents) = match sources::section(n) {
+                    Some(section) if section.documents.is_empty() => (
+                        section.title,
+                        "no further document: the section derives its figures, saying how".into(),
+                    ),
+                    Some(section) => (section.title, section.documents.join("; ")),
+                    None => ("(no such section)".into(), String::new()),
+                };
+                vec![text(format!("CAL s{n}")), text(title), text(documents)]
             })
             .collect(),
     ));
