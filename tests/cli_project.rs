@@ -93,7 +93,7 @@ fn projected_rows_are_labelled_projected_and_simulated_rows_simulated() {
         stdout.contains(" ± "),
         "projected rows carry their error: {stdout}"
     );
-    assert!(stdout.contains("every stage transfer is 1 hop"), "{stdout}");
+    assert!(stdout.contains("Every stage transfer is 1 hop"), "{stdout}");
     assert!(stdout.contains("energy: not modelled"), "{stdout}");
     for file in PROJECTION_FILES {
         assert!(dir.join(file).is_file(), "{file}");

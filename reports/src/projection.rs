@@ -253,10 +253,10 @@ pub fn hop_sentence(projection: &Projection) -> String {
         .max()
         .unwrap_or(0);
     let stage = match most {
-        0 => "one stage per replica: no stage transfers".to_string(),
-        1 => "every stage transfer is 1 hop (each replica's pipeline sits on neighbouring chips)"
+        0 => "One stage per replica: no stage transfers".to_string(),
+        1 => "Every stage transfer is 1 hop (each replica's pipeline sits on neighbouring chips)"
             .to_string(),
-        n => format!("stage transfers take up to {n} hops (the wiring cannot keep them adjacent)"),
+        n => format!("Stage transfers take up to {n} hops (the wiring cannot keep them adjacent)"),
     };
     match tensor {
         0 => format!("{stage}."),
