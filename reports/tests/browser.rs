@@ -1,7 +1,8 @@
 //! The report in a real browser: headless Chromium loads `report.html` from a file, and the test
 //! checks the page title, that every chart rendered as an SVG with drawn elements (from the
-//! dumped DOM), that nothing was logged as a console error or failed request, and saves a
-//! screenshot next to the report.
+//! dumped DOM), that every section shows something or says why not, that nothing was logged as a
+//! console error or failed request, and saves a screenshot next to the report. The summary-only
+//! report and the projection page get the same section and console checks.
 //!
 //! Skips with a message when no Chromium is installed (`apt-get install chromium`), unless
 //! `RUVSIM_REQUIRE_ALL=1`, when a missing browser is a failure. `RUVSIM_CHROMIUM` names the
@@ -90,6 +91,47 @@ fn browse(browser: &Path, profile: &Path, page: &Path, extra: &[String]) -> (Str
     (read(&out_path), read(&err_path))
 }
 
+/// Every `<section>` of the rendered page holds more than its heading: a chart, a table, or at
+/// least a sentence saying why there is nothing to show.
+fn every_section_has_content_or_says_why(dom: &str, at_least: usize) {
+    let mut rest = dom;
+    let mut sections = 0;
+    while let Some(start) = rest.find("<section") {
+        let body = &rest[start..];
+        let end = body.find("</section>").expect("section end");
+        let section = &body[..end];
+        let after_heading = section
+            .find("</h2>")
+            .map_or(section, |h| &section[h + "</h2>".len()..]);
+        let text: String = {
+            let mut inside_tag = false;
+            after_heading
+                .chars()
+                .filter(|&c| {
+                    match c {
+                        '<' => inside_tag = true,
+                        '>' => {
+                            inside_tag = false;
+                            return false;
+                        }
+                        _ => {}
+                    }
+                    !inside_tag
+                })
+                .collect()
+        };
+        let has_figure = after_heading.contains("<svg") || after_heading.contains("<table");
+        assert!(
+            has_figure || text.split_whitespace().count() >= 5,
+            "a section shows nothing and says nothing: {}",
+            &section[..section.len().min(200)]
+        );
+        sections += 1;
+        rest = &body[end..];
+    }
+    assert!(sections >= at_least, "only {sections} sections in the page");
+}
+
 #[test]
 fn the_report_renders_in_chromium() {
     let browser = match chromium() {
@@ -147,6 +189,7 @@ fn the_report_renders_in_chromium() {
             "browser reported: {line}"
         );
     }
+    every_section_has_content_or_says_why(&dom, 10);
 
     let shot = dir.join("report/screenshot.png");
     browse(
@@ -162,4 +205,55 @@ fn the_report_renders_in_chromium() {
     assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
     assert!(png.len() > 20_000, "screenshot is nearly empty");
     println!("screenshot: {}", shot.display());
+}
+
+/// The summary-only report of a large run and the projection page: every section shows
+/// something or says why not, and the browser logs no error.
+#[test]
+fn the_summary_report_and_the_projection_page_render_in_chromium() {
+    let browser = match chromium() {
+        Ok(path) => path,
+        Err(why) if std::env::var("RUVSIM_REQUIRE_ALL").as_deref() == Ok("1") => {
+            panic!("RUVSIM_REQUIRE_ALL=1 but {why}")
+        }
+        Err(why) => {
+            println!("skipping the browser test: {why}");
+            return;
+        }
+    };
+    let dir = common::scratch("browser-pages");
+    let result = common::pipeline5();
+    write_run_report(&result, &dir.join("summary"), Records::Summary).unwrap();
+    let request = ruvsim_experiments::project::ProjectRequest {
+        base: ruvsim_experiments::project::BaseDesign::builtin().unwrap(),
+        chips: 20,
+        max_sim_chips: 20,
+        topology: ruvsim_experiments::project::TopologyChoice::Auto,
+        compare_at: Vec::new(),
+        chip_price_usd: Some(4.0),
+        run_options: ruvsim_sim::run::RunOptions::default(),
+    };
+    let projection = ruvsim_experiments::project::project(&request, &mut |_| {}).unwrap();
+    ruvsim_reports::projection::write_projection_report(&projection, &dir.join("projection"))
+        .unwrap();
+    for (name, page, sections) in [
+        ("summary", dir.join("summary/report.html"), 10),
+        ("projection", dir.join("projection/projection.html"), 5),
+    ] {
+        let (dom, log) = browse(
+            &browser,
+            &dir.join(format!("profile-{name}")),
+            &page,
+            &["--dump-dom".into()],
+        );
+        every_section_has_content_or_says_why(&dom, sections);
+        for line in log.lines() {
+            assert!(
+                !(line.contains("Uncaught")
+                    || line.contains("CONSOLE")
+                    || line.contains("net::ERR")),
+                "{name}: browser reported: {line}"
+            );
+        }
+    }
 }

@@ -319,7 +319,7 @@ fn energy_and_cost(projection: &Projection) -> String {
 
 fn notes(projection: &Projection) -> String {
     if projection.notes.is_empty() {
-        return para("None.");
+        return para("Nothing to note: no size was left out, and no caveat applies to the design.");
     }
     let mut out = String::from("<ul>\n");
     for n in &projection.notes {
