@@ -211,8 +211,8 @@ pub fn host_sentence(projection: &Projection) -> String {
     }
 }
 
-/// `auto`'s trials, one line each: the design, its layout, its simulated throughput at the probe
-/// size and its busiest resource (or why it could not be built), the chosen one marked; empty
+/// `auto`'s trials, one line each: the design, its layout, its throughput at the probe size (with
+/// its tier, simulated) and its busiest resource (or why it could not be built), the chosen one marked; empty
 /// when the design was forced.
 pub fn design_lines(projection: &Projection) -> Vec<String> {
     projection
@@ -220,7 +220,7 @@ pub fn design_lines(projection: &Projection) -> Vec<String> {
         .iter()
         .map(|t| match (t.throughput_tok_s, &t.refused) {
             (Some(throughput), _) => format!(
-                "{}{}: {} at {} chips: {} tok/s, busiest {}",
+                "{}{}: {} at {} chips: {} tok/s simulated, busiest {}",
                 if t.chosen { "chosen: " } else { "" },
                 t.design,
                 t.description,

@@ -278,16 +278,16 @@ pub(super) fn utilisation(result: &RunResult) -> String {
         ],
     );
     let mut out = String::from("<h3>Chips</h3>\n");
-    let busiest = chip_use.iter().copied().fold(0.0, f64::max);
-    if busiest < IDLE_SHARE {
+    let most_busy = chip_use.iter().copied().fold(0.0, f64::max);
+    if most_busy < IDLE_SHARE {
         // A chart of bars that all round to 0.0% says nothing a sentence cannot.
-        let busiest = format::significant(busiest * 100.0);
+        let most_busy = format::significant(most_busy * 100.0);
         out.push_str(&para(&format!(
             "Every one of the {} chips computed less than {} of the makespan (the busiest {}%): \
              the chips are not what limits this run (see the bottleneck). chips.csv lists each.",
             format::grouped(chip_use.len() as u64),
             format::percent(IDLE_SHARE),
-            busiest
+            most_busy
         )));
     } else {
         out.push_str(&chart(

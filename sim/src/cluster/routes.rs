@@ -35,11 +35,10 @@ impl Cluster<'_, '_> {
             .is_some_and(|f| f.crashed.get(chip as usize).copied().unwrap_or(false))
     }
 
-    /// Whether any chip has crashed, so that routes must avoid it.
+    /// Whether any chip has crashed, so that routes must avoid it (the crash count, not a scan
+    /// of every chip: this is asked on every hop).
     fn any_dead(&self) -> bool {
-        self.faults
-            .as_ref()
-            .is_some_and(|f| f.crashed.iter().any(|&c| c))
+        self.faults.as_ref().is_some_and(|f| f.stats.crashes > 0)
     }
 
     /// The next chip from `at` toward `to` (physical chips, `at != to`), or `None` when no live
