@@ -160,35 +160,19 @@ fn assert_same_files(a: &Path, b: &Path) {
 
 /// sweep.csv as records of named fields.
 fn records(dir: &Path) -> Vec<Vec<(String, String)>> {
-    let text = fs::read_to_string(dir.join("sweep.csv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-    lines
-        .map(|line| {
-            let fields = split_csv(line);
-            assert_eq!(fields.len(), header.len(), "{line}");
-            header.iter().cloned().zip(fields).collect()
+    let mut csv = csv::Reader::from_path(dir.join("sweep.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    csv.records()
+        .map(|record| {
+            let record = record.unwrap();
+            assert_eq!(record.len(), header.len(), "{record:?}");
+            header
+                .iter()
+                .map(String::from)
+                .zip(record.iter().map(String::from))
+                .collect()
         })
         .collect()
-}
-
-/// Splits one CSV record (RFC 4180 quoting).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                chars.next();
-                fields.last_mut().unwrap().push('"');
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => fields.push(String::new()),
-            c => fields.last_mut().unwrap().push(c),
-        }
-    }
-    fields
 }
 
 fn field<'r>(record: &'r [(String, String)], name: &str) -> &'r str {
@@ -384,4 +368,29 @@ fn bad_input_gets_a_clear_error() {
         "/tmp/x",
     ]));
     assert!(err.contains("sweep.json"), "{err}");
+}
+
+/// The library's heartbeat sweep shows the period's trade-off: a shorter period detects the crash
+/// sooner and takes a larger share of the links' busy time.
+#[test]
+fn the_heartbeat_sweep_trades_detection_against_link_time() {
+    let dir = scratch_dir("heartbeat");
+    ok(ruvsim(&[
+        "sweep",
+        "scenarios/sweep-heartbeat.toml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]));
+    let rows = records(&dir);
+    assert_eq!(rows.len(), 10);
+    let figure = |row: &[(String, String)], name: &str| -> f64 {
+        field(row, name)
+            .parse()
+            .unwrap_or_else(|e| panic!("{name} in {row:?}: {e}"))
+    };
+    let (fastest, slowest) = (&rows[0], &rows[9]);
+    assert!(field(fastest, "faults.heartbeat").contains("period_ms = 1.0"));
+    assert!(field(slowest, "faults.heartbeat").contains("period_ms = 40.0"));
+    assert!(figure(fastest, "detect_max_ms") < figure(slowest, "detect_max_ms"));
+    assert!(figure(fastest, "heartbeat_link_pct") > 10.0 * figure(slowest, "heartbeat_link_pct"));
 }

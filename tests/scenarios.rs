@@ -42,7 +42,7 @@ const LIBRARY: [&str; 21] = [
 
 /// The library's sweep files: `sweep-*.toml` in `scenarios/`, kept equal to the folder's content
 /// by `library_lists_every_scenario`.
-const SWEEPS: [&str; 1] = ["sweep-5-to-64.toml"];
+const SWEEPS: [&str; 2] = ["sweep-5-to-64.toml", "sweep-heartbeat.toml"];
 
 /// Whether a file of `scenarios/` is a sweep file rather than a scenario.
 fn is_sweep(name: &str) -> bool {

@@ -449,6 +449,43 @@ impl<T, M> Engine<T, M> {
         self.start_next(resource, now, process)
     }
 
+    /// Delays the task `resource` is running by `extra`, as an interrupt taking the processor
+    /// for that long would: it finishes `extra` later, and the resource is busy `extra` longer.
+    /// Returns whether a task was running (nothing changes otherwise).
+    pub fn preempt(&mut self, resource: ResourceId, extra: Duration) -> Result<bool, EngineError> {
+        let r = self.check_resource(resource)?;
+        let slot = self.running[r];
+        if slot == NONE {
+            return Ok(false);
+        }
+        let end = self.running_end[r]
+            .checked_add(extra)
+            .ok_or(EngineError::TimeOverflow)?;
+        let entry = &mut self.slots[slot as usize];
+        // The completion already queued belongs to the old epoch and is ignored.
+        entry.epoch = entry.epoch.wrapping_add(1);
+        let epoch = entry.epoch;
+        self.running_end[r] = end;
+        self.usage[r].busy = self.usage[r]
+            .busy
+            .checked_add(extra)
+            .ok_or(EngineError::TimeOverflow)?;
+        self.queue
+            .push(end, Event::Done(slot, epoch))
+            .map_err(EngineError::from)?;
+        Ok(true)
+    }
+
+    /// The task `resource` is running now, if any (a process that is about to block the resource
+    /// can tell what it interrupts).
+    pub fn running(&self, resource: ResourceId) -> Option<&T> {
+        let slot = *self.running.get(resource as usize)?;
+        if slot == NONE {
+            return None;
+        }
+        self.slots.get(slot as usize)?.payload.as_ref()
+    }
+
     /// Whether `resource` is out of service.
     pub fn is_blocked(&self, resource: ResourceId) -> bool {
         self.blocked
@@ -458,13 +495,18 @@ impl<T, M> Engine<T, M> {
     }
 
     /// Adds a task with no dependencies at the head of `resource`'s queue: it is the next to
-    /// start there.
+    /// start there (at once when the resource is idle and in service).
     pub fn add_urgent_task(
         &mut self,
         resource: ResourceId,
         task: T,
     ) -> Result<TaskRef, EngineError> {
         let task = self.add_task(resource, task, &[])?;
+        let r = resource as usize;
+        if self.running[r] == NONE && !self.blocked[r] {
+            // Nothing runs there: the ready list starts it when the engine next dispatches.
+            return Ok(task);
+        }
         // `add_task` put it on the ready list; move it to the head of the queue instead.
         if self.ready.last() == Some(&task.slot) {
             self.ready.pop();
@@ -707,6 +749,59 @@ mod tests {
         );
         assert_eq!(outage.0.finished.last(), Some(&("b", 43)));
         assert_eq!(engine.usage()[0].busy.as_ps(), 4 + 3 + 10 + 10);
+    }
+
+    #[test]
+    fn an_interrupt_delays_the_running_task_and_an_idle_resource_takes_urgent_work_at_once() {
+        struct Interrupts(Recorder);
+        impl Process for Interrupts {
+            type Task = (&'static str, u64);
+            type Timer = &'static str;
+            type Error = EngineError;
+            fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
+                self.0.start(task, now)
+            }
+            fn finish(
+                &mut self,
+                task: Self::Task,
+                now: Time,
+                engine: &mut Engine<Self::Task, Self::Timer>,
+            ) -> Result<(), EngineError> {
+                self.0.finish(task, now, engine)
+            }
+            fn timer(
+                &mut self,
+                timer: Self::Timer,
+                _now: Time,
+                engine: &mut Engine<Self::Task, Self::Timer>,
+            ) -> Result<(), EngineError> {
+                match timer {
+                    // Twice during `a`: each interrupt of 2 ps pushes its end back.
+                    "irq" => assert!(engine.preempt(0, Duration::from_ps(2))?),
+                    // Nothing runs on resource 1: no interrupt to take, the work starts at once.
+                    _ => {
+                        assert!(!engine.preempt(1, Duration::from_ps(2))?);
+                        engine.add_urgent_task(1, ("wake", 1))?;
+                    }
+                }
+                Ok(())
+            }
+        }
+        let mut engine = Engine::new(2);
+        engine.add_task(0, ("a", 10), &[]).unwrap();
+        engine.add_task(0, ("b", 10), &[]).unwrap();
+        engine.set_timer(Time::from_ps(3), "irq").unwrap();
+        engine.set_timer(Time::from_ps(5), "irq").unwrap();
+        engine.set_timer(Time::from_ps(6), "idle").unwrap();
+        let mut process = Interrupts(Recorder::default());
+        engine.run(&mut process, Time::MAX).unwrap();
+        assert_eq!(
+            process.0.finished,
+            vec![("wake", 7), ("a", 14), ("b", 24)],
+            "a: 10 + 2 x 2 ps"
+        );
+        assert_eq!(engine.usage()[0].busy.as_ps(), 24);
+        assert_eq!(engine.usage()[1].busy.as_ps(), 1);
     }
 
     #[test]

@@ -141,6 +141,9 @@ pub struct FirmwareCycles {
     pub dot_call: u64,
     /// One parallel region handed to the second core and joined.
     pub fork_join: u64,
+    /// One task woken by an interrupt (a timer's, or a link's on receipt): interrupt entry and
+    /// exit and a scheduling pass; what a heartbeat costs each end's CPU (milli-cycles).
+    pub task_wake: u64,
     /// One f32 compare and branch.
     pub compare_f32: u64,
     /// How many times slower plain-C float loops run at `-Og` than at `-O2`, in parts per million.
@@ -461,6 +464,7 @@ fn read_firmware(r: &mut Reader) -> Result<FirmwareCycles, CalibrationError> {
         fast_exp_f32: cost("fast_exp_f32")?,
         dot_call: cost("dot_call")?,
         fork_join: cost("fork_join")?,
+        task_wake: cost("task_wake")?,
         compare_f32: cost("compare_f32")?,
         og_slowdown_ppm: r.fixed("firmware.og_slowdown", 1_000_000)?,
         os_slowdown_ppm: r.fixed("firmware.os_slowdown", 1_000_000)?,

@@ -232,6 +232,28 @@ fn fault_rows(result: &RunResult) -> Vec<SummaryRow> {
             Unit::Count,
         ),
     ];
+    rows.extend([
+        row(
+            "heartbeats sent",
+            faults.heartbeats_sent as f64,
+            Unit::Count,
+        ),
+        row(
+            "heartbeats lost",
+            faults.heartbeats_lost as f64,
+            Unit::Count,
+        ),
+        row(
+            "link time spent on heartbeats",
+            ms(faults.heartbeat_link_time),
+            Unit::Ms,
+        ),
+        row(
+            "chips declared failed while running",
+            f64::from(faults.false_detections),
+            Unit::Count,
+        ),
+    ]);
     if faults.time_to_detect.count > 0 {
         rows.push(row(
             "time to detect, max",

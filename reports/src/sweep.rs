@@ -112,6 +112,8 @@ values = [1, 2, 4, 8]
                 inter_token_p99_ms: 1.25,
                 energy_per_token_mj: Some(0.5),
                 power_w: Some(0.25),
+                detect_max_ms: None,
+                heartbeat_link_pct: None,
                 requests_failed: 0,
                 bottleneck: "chip 0, busy 90%".into(),
             }),

@@ -23,6 +23,7 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use ruvsim_engine::time::PS_PER_NS;
+use ruvsim_sim::result::records::NO_STREAM;
 use ruvsim_sim::result::RunResult;
 use serde::Serialize;
 use serde_json::Value;
@@ -134,9 +135,14 @@ fn build(result: &RunResult) -> Trace<'_> {
         } else {
             (LINKS_PID, (resource - chips) as u32 + 1)
         };
-        let (name, cat) = match &span.kernel {
-            Some(kernel) => (kernel.label(), "compute"),
-            None => (format!("transfer {} B", span.bytes), "transfer"),
+        let (name, cat) = match (&span.kernel, span.heartbeat, span.hop) {
+            (Some(kernel), _, _) => (kernel.label(), "compute"),
+            (None, true, Some(_)) => (format!("heartbeat {} B", span.bytes), "heartbeat"),
+            (None, true, None) => ("heartbeat: task wake".to_string(), "heartbeat"),
+            (None, false, None) if span.stream == NO_STREAM => {
+                ("recovery: load and rebuild".to_string(), "recovery")
+            }
+            (None, false, _) => (format!("transfer {} B", span.bytes), "transfer"),
         };
         tracks.insert((pid, tid));
         let start = span.start.as_ps();

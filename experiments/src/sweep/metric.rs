@@ -30,11 +30,16 @@ pub enum Metric {
     EnergyPerTokenMj,
     /// Average power of all chips over the run, watts.
     PowerW,
+    /// The longest time from a chip stopping to its monitor declaring it failed, milliseconds
+    /// (designs with faults whose chips stopped).
+    DetectMaxMs,
+    /// Heartbeats' share of the links' busy time, percent (designs with faults).
+    HeartbeatLinkPct,
 }
 
 impl Metric {
     /// Every metric, in the order tables list them.
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 12] = [
         Metric::Chips,
         Metric::CostUsd,
         Metric::ThroughputTokS,
@@ -45,6 +50,8 @@ impl Metric {
         Metric::InterTokenP99Ms,
         Metric::EnergyPerTokenMj,
         Metric::PowerW,
+        Metric::DetectMaxMs,
+        Metric::HeartbeatLinkPct,
     ];
 
     /// The one spelling of the metric: in sweep files, CSV headers and JSON.
@@ -60,6 +67,8 @@ impl Metric {
             Metric::InterTokenP99Ms => "inter_token_p99_ms",
             Metric::EnergyPerTokenMj => "energy_per_token_mj",
             Metric::PowerW => "power_w",
+            Metric::DetectMaxMs => "detect_max_ms",
+            Metric::HeartbeatLinkPct => "heartbeat_link_pct",
         }
     }
 
@@ -76,6 +85,8 @@ impl Metric {
             Metric::InterTokenP99Ms => "time between tokens p99 (ms)",
             Metric::EnergyPerTokenMj => "energy per token (mJ)",
             Metric::PowerW => "average power (W)",
+            Metric::DetectMaxMs => "time to detect a stopped chip, max (ms)",
+            Metric::HeartbeatLinkPct => "heartbeats' share of link busy time (%)",
         }
     }
 
@@ -130,6 +141,12 @@ pub struct Figures {
     pub energy_per_token_mj: Option<f64>,
     /// Average power of all chips, W (`None` for an empty window).
     pub power_w: Option<f64>,
+    /// Longest time from a chip stopping to its detection, ms (`None` when none stopped).
+    #[serde(default)]
+    pub detect_max_ms: Option<f64>,
+    /// Heartbeats' share of the links' busy time, percent (`None` without faults or traffic).
+    #[serde(default)]
+    pub heartbeat_link_pct: Option<f64>,
     /// Requests that ended early (a lossy radio, a fault).
     pub requests_failed: u32,
     /// The busiest resource and why.
@@ -142,6 +159,8 @@ impl Figures {
         let s = &result.summary;
         let ms = |d: ruvsim_engine::time::Duration| d.as_secs_f64() * 1e3;
         let chips = f64::from(result.cluster.chips.max(1));
+        let faults = result.faults.as_ref();
+        let link_busy: f64 = result.links.iter().map(|l| l.busy.as_secs_f64()).sum();
         Figures {
             throughput_tok_s: s.throughput_tok_s,
             tok_s_per_chip: s.throughput_tok_s / chips,
@@ -151,6 +170,12 @@ impl Figures {
             inter_token_p99_ms: ms(s.inter_token_latency.p99),
             energy_per_token_mj: result.energy.per_token_nj.map(|nj| nj as f64 / 1e6),
             power_w: result.energy.average_power_nw.map(|nw| nw as f64 / 1e9),
+            detect_max_ms: faults
+                .filter(|f| f.time_to_detect.count > 0)
+                .map(|f| ms(f.time_to_detect.max)),
+            heartbeat_link_pct: faults
+                .filter(|_| link_busy > 0.0)
+                .map(|f| f.heartbeat_link_time.as_secs_f64() / link_busy * 100.0),
             requests_failed: s.requests_failed,
             bottleneck: result.bottleneck.explanation.clone(),
         }
@@ -168,6 +193,8 @@ impl Figures {
             Metric::InterTokenP99Ms => Some(self.inter_token_p99_ms),
             Metric::EnergyPerTokenMj => self.energy_per_token_mj,
             Metric::PowerW => self.power_w,
+            Metric::DetectMaxMs => self.detect_max_ms,
+            Metric::HeartbeatLinkPct => self.heartbeat_link_pct,
         }
     }
 }

@@ -6,12 +6,12 @@ use std::io::{self, Write};
 
 use ruvsim_experiments::sweep::{DesignRow, Status, SweepResult};
 
-use crate::csv::record;
+use crate::csv::{record, writer};
 
 /// The columns after `id` and the axes, with units in their names. `tier` is the tier of the
 /// simulated figures (`simulated`, empty when the design was not simulated); `cost_usd` is chips
 /// x the user's price (user input).
-pub const FIXED_COLUMNS: [&str; 18] = [
+pub const FIXED_COLUMNS: [&str; 20] = [
     "status",
     "chips",
     "cost_usd",
@@ -23,6 +23,8 @@ pub const FIXED_COLUMNS: [&str; 18] = [
     "inter_token_p99_ms",
     "energy_per_token_mj",
     "power_w",
+    "detect_max_ms",
+    "heartbeat_link_pct",
     "requests_failed",
     "tier",
     "meets_constraints",
@@ -46,11 +48,12 @@ pub fn write_csv<'r, W: Write>(
     rows: impl Iterator<Item = &'r DesignRow>,
     out: &mut W,
 ) -> io::Result<()> {
-    record(out, &columns(result))?;
+    let mut out = writer(out);
+    record(&mut out, columns(result))?;
     for row in rows {
-        record(out, &fields(row))?;
+        record(&mut out, fields(row))?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// A row's fields in [`columns`] order.
@@ -72,6 +75,8 @@ fn fields(row: &DesignRow) -> Vec<String> {
         fixed(f.map(|f| f.inter_token_p99_ms), 4),
         fixed(f.and_then(|f| f.energy_per_token_mj), 6),
         fixed(f.and_then(|f| f.power_w), 6),
+        fixed(f.and_then(|f| f.detect_max_ms), 4),
+        fixed(f.and_then(|f| f.heartbeat_link_pct), 4),
         f.map_or(String::new(), |f| f.requests_failed.to_string()),
         if row.status == Status::Simulated {
             "simulated".into()

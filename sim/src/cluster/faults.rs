@@ -1,11 +1,9 @@
-//! Faults and fail-over: crashes, hangs, links going down and lost messages; detection by
-//! heartbeat; a spare chip taking over a failed chip's part after loading it from flash and
-//! recomputing the key/value cache of the requests in flight.
+//! Faults and fail-over: crashes, hangs, links going down and lost messages; a chip declared
+//! failed (by its monitor, [`heartbeat`](super::heartbeat)) replaced by a spare that loads the
+//! failed chip's part from flash and recomputes the key/value cache of the requests in flight.
 //!
-//! Detection is computed from the heartbeat settings rather than simulated message by message:
-//! every chip sends a heartbeat each `period`, and the monitor, checking each `period`, declares a
-//! chip failed at the first check at which its last heartbeat is older than `timeout`. (Heartbeat
-//! traffic itself is not put on the links.)
+//! A declared chip is out of service for good, whether it had crashed, was hung, or was running
+//! and only its heartbeats were lost (a false detection): it forwards nothing from then on.
 //!
 //! Work is charged to *roles* (the plan's chip ids), while messages travel between the physical
 //! chips that hold the roles: after a fail-over, the spare's position in the topology is what the
@@ -15,7 +13,7 @@
 //! in service when the last of them ends, and a chip that crashes during a hang stays down.
 
 use ruvsim_core::Phase;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rand_chacha::ChaCha8Rng;
 
@@ -68,6 +66,8 @@ pub struct FaultSetup {
     pub period: Duration,
     /// Silence after which a chip is declared failed.
     pub timeout: Duration,
+    /// Bytes of one heartbeat message.
+    pub heartbeat_bytes: u32,
     /// What happens to the requests of a replica that lost a chip.
     pub policy: FailurePolicy,
     /// Scheduled faults.
@@ -82,20 +82,37 @@ pub struct FaultSetup {
     pub max_attempts: u32,
 }
 
-impl FaultSetup {
-    /// When the monitor declares a chip that stopped at `stopped` failed: at the first check (a
-    /// multiple of the period) at which the last heartbeat (the last multiple of the period not
-    /// after `stopped`) is older than the timeout.
-    pub fn detection(&self, stopped: Time) -> Time {
-        let period = self.period.as_ps();
-        let last_heartbeat = stopped.as_ps() / period * period;
-        let silent_until = last_heartbeat + self.timeout.as_ps();
-        Time::from_ps((silent_until / period + 1) * period)
-    }
+/// Takes role `role`'s engine resource out of service; whether it cut a compute task short (which
+/// then starts again: [`Faults::interrupted`]). A heartbeat wake it cuts short simply restarts.
+fn stop_role(engine: &mut Engine<Work, Timer>, role: u32) -> Result<bool, SimError> {
+    let waking = matches!(engine.running(role), Some(Work::HeartbeatWake { .. }));
+    Ok(engine.block(role)? && !waking)
 }
 
 /// [`Faults::role_of`] of a spare that holds no role yet.
 pub(super) const NO_ROLE: u32 = u32::MAX;
+
+/// Heartbeat wakes that preempted a running task, by key, until they are over.
+#[derive(Debug, Default)]
+pub(super) struct PreemptingWakes {
+    next: u32,
+    wakes: BTreeMap<u32, Work>,
+}
+
+impl PreemptingWakes {
+    /// Keeps `wake` until its end; the key its timer carries.
+    pub fn insert(&mut self, wake: Work) -> u32 {
+        let key = self.next;
+        self.next = self.next.wrapping_add(1);
+        self.wakes.insert(key, wake);
+        key
+    }
+
+    /// The wake of `key`, once.
+    pub fn remove(&mut self, key: u32) -> Option<Work> {
+        self.wakes.remove(&key)
+    }
+}
 
 /// Fault state of a run.
 pub(super) struct Faults {
@@ -107,8 +124,22 @@ pub(super) struct Faults {
     pub role_of: Vec<u32>,
     /// Per physical chip: it crashed.
     pub crashed: Vec<bool>,
+    /// Per physical chip: its monitor declared it failed (it is out of service for good).
+    pub declared: Vec<bool>,
+    /// Physical chips crashed or declared failed: routes avoid them while any is.
+    pub out_of_service: u32,
+    /// Per physical chip: when it stopped (its crash, or the start of its current hang).
+    pub stopped_at: Vec<Time>,
     /// Per physical chip: the end of its latest hang.
     pub hung_until: Vec<Time>,
+    /// Per role: when its monitor last received a heartbeat from it (or began to watch it).
+    pub last_heard: Vec<Time>,
+    /// Per role: the physical chip watching it, once a check has chosen one.
+    pub watcher_of: Vec<u32>,
+    /// Heartbeats lost on the way (by role and sending time), until their last hop ends.
+    pub lost_heartbeats: BTreeSet<(u32, Time)>,
+    /// Heartbeat wakes preempting a running task.
+    pub preempting: PreemptingWakes,
     /// Per link resource: the end of its latest outage.
     pub link_down_until: std::collections::BTreeMap<u32, Time>,
     /// Per role: its running task was interrupted and will start again; in functional fidelity
@@ -133,7 +164,14 @@ impl Faults {
                 .chain(std::iter::repeat_n(NO_ROLE, spares as usize))
                 .collect(),
             crashed: vec![false; (working_chips + spares) as usize],
+            declared: vec![false; (working_chips + spares) as usize],
+            out_of_service: 0,
+            stopped_at: vec![Time::ZERO; (working_chips + spares) as usize],
             hung_until: vec![Time::ZERO; (working_chips + spares) as usize],
+            last_heard: vec![Time::ZERO; working_chips as usize],
+            watcher_of: vec![NO_ROLE; working_chips as usize],
+            lost_heartbeats: BTreeSet::new(),
+            preempting: PreemptingWakes::default(),
             link_down_until: std::collections::BTreeMap::new(),
             interrupted: vec![false; working_chips as usize],
             retried: BTreeSet::new(),
@@ -150,6 +188,20 @@ impl Faults {
 }
 
 impl Faults {
+    /// Whether physical chip `chip` is out of service for good (crashed or declared failed).
+    pub fn is_out(&self, chip: u32) -> bool {
+        let chip = chip as usize;
+        self.crashed.get(chip).copied().unwrap_or(false)
+            || self.declared.get(chip).copied().unwrap_or(false)
+    }
+
+    /// Whether physical chip `chip` is hung at `now`.
+    pub fn is_hung(&self, chip: u32, now: Time) -> bool {
+        self.hung_until
+            .get(chip as usize)
+            .is_some_and(|&end| end > now)
+    }
+
     /// Logs a fault event for the timeline and the report.
     fn log(&mut self, at: Time, kind: &str, chip: u32, detail: String) {
         self.stats.events.push(FaultEvent {
@@ -218,12 +270,40 @@ impl Cluster<'_, '_> {
         for (at, timer) in timers {
             engine.set_timer(at, timer)?;
         }
+        // After the faults at time 0, so that a chip crashed at 0 sends no heartbeat.
+        engine.set_timer(Time::ZERO, Timer::Heartbeat)?;
         Ok(())
     }
 
     /// Whether every request has ended (late faults then change nothing).
-    fn all_ended(&self) -> bool {
-        self.ended.iter().all(|&e| e)
+    pub(super) fn all_ended(&self) -> bool {
+        self.ended_count == self.ended.len()
+    }
+
+    /// Records that request `id` ended (once).
+    pub(super) fn mark_ended(&mut self, id: u32) {
+        if let Some(ended) = self.ended.get_mut(id as usize) {
+            self.ended_count += usize::from(!*ended);
+            *ended = true;
+        }
+    }
+
+    /// When faults are simulated and every request has ended, takes every chip and link out of
+    /// service at once, so that the run ends with its workload: a spare still loading, a
+    /// heartbeat or a message still on a link is cut there (the engine takes back the unspent
+    /// part of a running task), and nothing runs after the window.
+    pub(super) fn close_after_workload(
+        &mut self,
+        engine: &mut Engine<Work, Timer>,
+    ) -> Result<(), SimError> {
+        if self.faults.is_none() || self.closed || !self.all_ended() {
+            return Ok(());
+        }
+        self.closed = true;
+        for resource in 0..self.resources() {
+            engine.block(resource)?;
+        }
+        Ok(())
     }
 
     /// Physical chip `chip` stops for good at `now`: the role it holds stops until a spare takes
@@ -247,7 +327,12 @@ impl Cluster<'_, '_> {
         {
             return Ok(());
         }
+        let declared = faults.declared[chip as usize];
+        if !faults.is_hung(chip, now) {
+            faults.stopped_at[chip as usize] = now;
+        }
         faults.crashed[chip as usize] = true;
+        faults.out_of_service += u32::from(!declared);
         faults.stats.crashes += 1;
         faults.log(now, "crash", chip, format!("chip {chip} crashed"));
         // The live graph changed: routes are searched again around the dead chip.
@@ -260,14 +345,15 @@ impl Cluster<'_, '_> {
             faults.spares.retain(|&spare| spare != chip);
             return Ok(());
         }
-        let detected = faults.setup.detection(now);
-        faults.interrupted[role as usize] |= engine.block(role)?;
-        engine.set_timer(detected, Timer::Detect(role, now))?;
+        if !declared {
+            // The role stops until its monitor notices the silence and a spare takes over.
+            faults.interrupted[role as usize] |= stop_role(engine, role)?;
+        }
         Ok(())
     }
 
-    /// Physical chip `chip` stops for `length`; longer than the heartbeat timeout counts as a
-    /// crash. The role it holds resumes when its last overlapping hang ends.
+    /// Physical chip `chip` stops for `length` (and sends no heartbeat meanwhile: its monitor may
+    /// declare it failed). The role it holds resumes when its last overlapping hang ends.
     pub(super) fn on_hang(
         &mut self,
         engine: &mut Engine<Work, Timer>,
@@ -278,14 +364,7 @@ impl Cluster<'_, '_> {
         let Some(faults) = self.faults.as_mut() else {
             return Ok(());
         };
-        if length >= faults.setup.timeout {
-            return self.on_crash(engine, chip, now);
-        }
-        if faults
-            .crashed
-            .get(chip as usize)
-            .is_none_or(|&crashed| crashed)
-        {
+        if faults.is_out(chip) {
             return Ok(());
         }
         faults.stats.hangs += 1;
@@ -296,8 +375,11 @@ impl Cluster<'_, '_> {
             chip,
             format!("chip {chip} hangs for {:.3} ms", length.as_secs_f64() * 1e3),
         );
+        let already_hung = faults.is_hung(chip, now);
+        if !already_hung {
+            faults.stopped_at[chip as usize] = now;
+        }
         let hung_until = &mut faults.hung_until[chip as usize];
-        let already_hung = *hung_until > now;
         *hung_until = (*hung_until).max(end);
         let role = faults.role_of[chip as usize];
         if role == NO_ROLE {
@@ -305,7 +387,7 @@ impl Cluster<'_, '_> {
             return Ok(());
         }
         if !already_hung {
-            faults.interrupted[role as usize] |= engine.block(role)?;
+            faults.interrupted[role as usize] |= stop_role(engine, role)?;
         }
         engine.set_timer(end, Timer::Resume(role))?;
         Ok(())
@@ -319,12 +401,13 @@ impl Cluster<'_, '_> {
         resource: u32,
         now: Time,
     ) -> Result<(), SimError> {
+        if self.closed {
+            return Ok(());
+        }
         if let Some(faults) = &self.faults {
             let still_out = if resource < self.chips {
                 let chip = faults.physical.get(resource as usize).copied();
-                chip.is_some_and(|chip| {
-                    faults.crashed[chip as usize] || faults.hung_until[chip as usize] > now
-                })
+                chip.is_some_and(|chip| faults.is_out(chip) || faults.is_hung(chip, now))
             } else {
                 faults
                     .link_down_until
@@ -374,13 +457,13 @@ impl Cluster<'_, '_> {
         Ok(())
     }
 
-    /// The monitor declared role `chip` (stopped at `stopped`) failed at `now`: fail over to a
-    /// spare, or fail the requests that needed it.
+    /// Role `chip`'s monitor declared its physical chip failed at `now`: the chip is out of
+    /// service for good (stopped if it was running); fail over to a spare, or fail the requests
+    /// that needed it.
     pub(super) fn on_detect(
         &mut self,
         engine: &mut Engine<Work, Timer>,
         chip: u32,
-        stopped: Time,
         now: Time,
     ) -> Result<(), SimError> {
         let plan = self.setup.plan;
@@ -392,10 +475,38 @@ impl Cluster<'_, '_> {
             .filter(|(_, s)| s.replica == replica)
             .filter_map(|(i, s)| s.request.map(|id| (i as u32, id)))
             .collect();
+        // A chip running but cut off from the chip that watches it (a partition): why it fell
+        // silent, found before it is declared (a declared chip is out of the live graph).
+        let failed_chip = self.physical(chip);
+        let watcher = self
+            .faults
+            .as_ref()
+            .map(|f| f.watcher_of[chip as usize])
+            .filter(|&w| w != NO_ROLE && w != failed_chip);
+        let cut_off = match watcher {
+            Some(watcher) if !self.is_dead(failed_chip) => self
+                .next_live(failed_chip, watcher)?
+                .is_none()
+                .then(|| self.unreachable_cause(failed_chip, watcher)),
+            _ => None,
+        };
         let Some(faults) = self.faults.as_mut() else {
             return Ok(());
         };
-        faults.detect.push(now - stopped);
+        // When it stopped, if it had: a chip still running was declared on lost heartbeats alone.
+        let stopped = (faults.crashed[failed_chip as usize] || faults.is_hung(failed_chip, now))
+            .then(|| faults.stopped_at[failed_chip as usize]);
+        faults.declared[failed_chip as usize] = true;
+        if !faults.crashed[failed_chip as usize] {
+            faults.out_of_service += 1;
+        }
+        match stopped {
+            Some(stopped) => faults.detect.push(now - stopped),
+            None => {
+                faults.stats.false_detections += 1;
+                faults.interrupted[chip as usize] |= stop_role(engine, chip)?;
+            }
+        }
         let spare = faults.spares.pop_front();
         let policy = faults.setup.policy;
         // A spare still hung starts loading when its hang ends.
@@ -404,16 +515,23 @@ impl Cluster<'_, '_> {
                 .checked_duration_since(now)
                 .unwrap_or(Duration::ZERO)
         });
-        let failed_chip = faults.physical[chip as usize];
         faults.log(
             now,
             "detected",
             failed_chip,
-            format!("chip {failed_chip} declared failed"),
+            match stopped {
+                Some(_) => format!("chip {failed_chip} declared failed"),
+                None => {
+                    format!("chip {failed_chip} declared failed while running (heartbeats lost)")
+                }
+            },
         );
         if let Some(spare) = spare {
             faults.physical[chip as usize] = spare;
             faults.role_of[spare as usize] = chip;
+            faults.role_of[failed_chip as usize] = NO_ROLE;
+            // The monitor starts counting the spare's silence from the take-over.
+            faults.last_heard[chip as usize] = now;
             faults.stats.failovers += 1;
             let usage = engine
                 .usage()
@@ -434,10 +552,30 @@ impl Cluster<'_, '_> {
                 format!("spare chip {spare} takes over chip {chip}'s role"),
             );
         }
+        let timeout_ms = faults.setup.timeout.as_secs_f64() * 1e3;
+        let declared = match stopped {
+            Some(stopped) => format!(
+                "chip {chip} stopped at {:.3} ms and was declared failed {:.3} ms later",
+                stopped.as_secs_f64() * 1e3,
+                (now - stopped).as_secs_f64() * 1e3,
+            ),
+            None => match cut_off {
+                Some(unreachable) => format!(
+                    "{unreachable}, which watches its heartbeats: chip {chip} was declared \
+                     failed at {:.3} ms while running",
+                    now.as_secs_f64() * 1e3,
+                ),
+                None => format!(
+                    "chip {chip} was declared failed at {:.3} ms while running: its monitor had \
+                     no heartbeat from it for more than {timeout_ms:.3} ms (lost on the links)",
+                    now.as_secs_f64() * 1e3,
+                ),
+            },
+        };
+        // The live graph changed: a declared chip forwards nothing.
+        self.live_routes.clear();
         let cause = format!(
-            "chip {chip} stopped at {:.3} ms and was declared failed {:.3} ms later{}",
-            stopped.as_secs_f64() * 1e3,
-            (now - stopped).as_secs_f64() * 1e3,
+            "{declared}{}",
             match (spare, policy) {
                 (None, _) => "; no spare was left to take over".to_string(),
                 (Some(_), FailurePolicy::Fail) => "; the failure policy fails its requests".into(),
@@ -454,8 +592,13 @@ impl Cluster<'_, '_> {
                 self.fail_request(engine, stream, id, &cause, now)?;
             }
         }
+        if self.closed {
+            // Those were the last requests: nothing is left to recover for.
+            return Ok(());
+        }
         if spare.is_none() {
-            return self.fail_unservable(now);
+            self.fail_unservable(now)?;
+            return self.close_after_workload(engine);
         }
         // The spare loads the role's weights from its flash, then recomputes the key/value cache
         // of every request still in flight, before the queued work resumes.
@@ -492,7 +635,7 @@ impl Cluster<'_, '_> {
             Work::Recover {
                 chip,
                 duration: spare_wait + load + rebuild,
-                stopped,
+                stopped: stopped.unwrap_or(now),
             },
         )?;
         engine.unblock(chip, self)?;
@@ -609,7 +752,7 @@ impl Cluster<'_, '_> {
                         reason: cause.to_string(),
                     },
                 });
-                self.ended[id as usize] = true;
+                self.mark_ended(id);
                 if self.setup.concurrency.is_some() {
                     self.issue_next(now);
                 }

@@ -15,6 +15,7 @@ mod free;
 mod functional;
 mod gateway;
 mod graph;
+mod heartbeat;
 mod moe;
 mod pricing;
 mod recorder;
@@ -142,6 +143,32 @@ pub enum Work {
         /// Which of the route's legs this is (its element, busy time and latency follow).
         leg: u8,
     },
+    /// A chip's CPU woken to send a heartbeat (by its timer) or to take one in (by its link).
+    HeartbeatWake {
+        /// The sender's role.
+        role: u32,
+        /// The physical chip woken.
+        chip: u32,
+        /// The watching chip.
+        to: u32,
+        /// When the sender sent it.
+        sent: Time,
+        /// Whether this is the watcher taking it in (else the sender sending it).
+        received: bool,
+    },
+    /// One hop of a heartbeat toward the chip that watches its sender.
+    Heartbeat {
+        /// The sender's role.
+        role: u32,
+        /// Link id (or the shared radio channel).
+        link: u32,
+        /// Sending and receiving chip of this hop.
+        ends: [u32; 2],
+        /// The watching chip, where the heartbeat is heard.
+        to: u32,
+        /// When the sender sent it (with the role, it names the heartbeat).
+        sent: Time,
+    },
     /// A spare takes over a failed chip's role: loads its weights from flash and rebuilds the
     /// key/value caches of the requests in flight.
     Recover {
@@ -152,6 +179,14 @@ pub enum Work {
         /// When the failed chip stopped.
         stopped: Time,
     },
+}
+
+impl Work {
+    /// Whether the task serves heartbeats (not the workload: it neither opens nor closes the
+    /// run's window).
+    fn is_heartbeat(&self) -> bool {
+        matches!(self, Work::Heartbeat { .. } | Work::HeartbeatWake { .. })
+    }
 }
 
 /// Timer events.
@@ -167,8 +202,10 @@ pub enum Timer {
     LinkDown(u32, u32, Duration),
     /// A resource (chip role or link) is back in service.
     Resume(u32),
-    /// The monitor declares a chip (role) that stopped at the given time failed.
-    Detect(u32, Time),
+    /// Every chip in service sends a heartbeat, and every watcher checks the chips it watches.
+    Heartbeat,
+    /// A heartbeat wake that preempted a running task is over (its key).
+    HeartbeatWoken(u32),
 }
 
 /// Bytes the cluster keeps per stream: its state and its dispatch entries.
@@ -271,6 +308,10 @@ pub struct Cluster<'a, 'm> {
     failures: Vec<Option<String>>,
     /// Whether each request has ended.
     ended: Vec<bool>,
+    /// Requests ended so far.
+    ended_count: usize,
+    /// Every resource was taken out of service when the workload ended (runs with faults).
+    closed: bool,
     /// When the first task started, if any did (a spare's recovery can start before the first
     /// request arrives).
     first_work: Option<Time>,
@@ -385,6 +426,8 @@ impl<'a, 'm> Cluster<'a, 'm> {
             records: vec![None; requests.len()],
             failures: vec![None; requests.len()],
             ended: vec![false; requests.len()],
+            ended_count: 0,
+            closed: false,
             first_work: None,
             last_work: Time::ZERO,
             requests,
@@ -500,7 +543,10 @@ impl Process for Cluster<'_, '_> {
     type Timer = Timer;
 
     fn start(&mut self, task: &Work, now: Time) -> Result<Duration, SimError> {
-        self.first_work.get_or_insert(now);
+        // Heartbeats are not the workload's work: they neither open nor close the run's window.
+        if !task.is_heartbeat() {
+            self.first_work.get_or_insert(now);
+        }
         self.price(task, now)
     }
 
@@ -522,7 +568,9 @@ impl Process for Cluster<'_, '_> {
         now: Time,
         engine: &mut Engine<Work, Timer>,
     ) -> Result<(), SimError> {
-        self.last_work = self.last_work.max(now);
+        if !task.is_heartbeat() {
+            self.last_work = self.last_work.max(now);
+        }
         match task {
             Work::Compute {
                 stream,
@@ -577,6 +625,20 @@ impl Process for Cluster<'_, '_> {
                 ..
             } => self.deliver(engine, index, now)?,
             Work::Recover { stopped, .. } => self.on_recovered(stopped, now),
+            Work::Heartbeat {
+                role,
+                ends,
+                to,
+                sent,
+                ..
+            } => self.heartbeat_hop_done(engine, role, ends, to, sent)?,
+            Work::HeartbeatWake {
+                role,
+                chip,
+                to,
+                sent,
+                received,
+            } => self.heartbeat_woken(engine, role, chip, to, sent, received, now)?,
             _ => {}
         }
         Ok(())
@@ -599,7 +661,8 @@ impl Process for Cluster<'_, '_> {
                 self.on_link_down(engine, from, to, length, now)?
             }
             Timer::Resume(resource) => self.on_resume(engine, resource, now)?,
-            Timer::Detect(chip, stopped) => self.on_detect(engine, chip, stopped, now)?,
+            Timer::Heartbeat => self.on_heartbeat_tick(engine, now)?,
+            Timer::HeartbeatWoken(key) => self.on_heartbeat_woken(engine, key, now)?,
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use ruvsim_hw::phases::PhaseTimes;
 
 use super::{Cluster, SimError, Work};
 use crate::kernel::Kernel;
-use crate::result::records::TimelineSpan;
+use crate::result::records::{TimelineSpan, NO_STREAM};
 
 /// Where a compute task runs and what it computes.
 struct ComputeTask {
@@ -108,11 +108,12 @@ impl Cluster<'_, '_> {
                     resource: self.physical(chip),
                     start: now,
                     duration,
-                    stream: u32::MAX,
+                    stream: NO_STREAM,
                     kernel: None,
                     bytes: 0,
                     pos: None,
                     hop: None,
+                    heartbeat: false,
                 });
                 Ok(duration)
             }
@@ -136,9 +137,20 @@ impl Cluster<'_, '_> {
                     bytes,
                     pos: None,
                     hop: Some(ends),
+                    heartbeat: false,
                 });
                 Ok(busy)
             }
+            Work::Heartbeat {
+                role,
+                link,
+                ends,
+                sent,
+                ..
+            } => self.price_heartbeat(role, link, ends, sent, now),
+            Work::HeartbeatWake {
+                role, chip, sent, ..
+            } => self.price_heartbeat_wake(role, chip, sent, now),
             Work::Hop {
                 stream,
                 link,
@@ -244,6 +256,7 @@ impl Cluster<'_, '_> {
             bytes: 0,
             pos: Some(pos),
             hop: None,
+            heartbeat: false,
         });
         Ok(total)
     }
@@ -286,12 +299,13 @@ impl Cluster<'_, '_> {
             bytes,
             pos: None,
             hop: Some(ends),
+            heartbeat: false,
         });
         Ok(time)
     }
 
     /// How long `bytes` occupy `link`, and why the message was lost if it was.
-    fn link_delivery(
+    pub(super) fn link_delivery(
         &mut self,
         link: u32,
         bytes: u32,

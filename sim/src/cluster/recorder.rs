@@ -77,6 +77,7 @@ mod tests {
             bytes: 0,
             pos: None,
             hop: None,
+            heartbeat: false,
         }
     }
 

@@ -32,6 +32,7 @@ impl Cluster<'_, '_> {
         now: Time,
     ) -> Result<(), SimError> {
         self.fail_unservable(now)?;
+        self.close_after_workload(engine)?;
         while let Some(&id) = self.pending.front() {
             let Some(stream) = self.free.choose() else {
                 break;
@@ -363,7 +364,7 @@ impl Cluster<'_, '_> {
             record.end = now;
             record.outcome = outcome;
         }
-        self.ended[id as usize] = true;
+        self.mark_ended(id);
         if self.setup.concurrency.is_some() {
             self.issue_next(now);
         }

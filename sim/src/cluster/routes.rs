@@ -1,5 +1,6 @@
-//! Routes on the live graph. While no chip has crashed, a message follows the topology's own
-//! route (arithmetic for the regular families). Once one has, a crashed chip forwards nothing:
+//! Routes on the live graph. While every chip is in service, a message follows the topology's own
+//! route (arithmetic for the regular families). Once one is out (crashed, or declared failed by
+//! its monitor), it forwards nothing:
 //! each destination's next hops are searched breadth-first over the chips still alive (and kept
 //! until the next crash), so traffic goes around the dead chip where the wiring allows, and a
 //! message with no live route fails its request with the cause "unreachable".
@@ -21,24 +22,22 @@ pub(super) struct LiveRoutes {
 }
 
 impl LiveRoutes {
-    /// Forgets every table (a chip crashed: the live graph changed).
+    /// Forgets every table (a chip went out of service: the live graph changed).
     pub fn clear(&mut self) {
         self.toward.clear();
     }
 }
 
 impl Cluster<'_, '_> {
-    /// Whether physical chip `chip` has crashed.
+    /// Whether physical chip `chip` is out of service (crashed or declared failed).
     pub(super) fn is_dead(&self, chip: u32) -> bool {
-        self.faults
-            .as_ref()
-            .is_some_and(|f| f.crashed.get(chip as usize).copied().unwrap_or(false))
+        self.faults.as_ref().is_some_and(|f| f.is_out(chip))
     }
 
-    /// Whether any chip has crashed, so that routes must avoid it (the crash count, not a scan
-    /// of every chip: this is asked on every hop).
+    /// Whether any chip is out of service, so that routes must avoid it (a count, not a scan of
+    /// every chip: this is asked on every hop).
     fn any_dead(&self) -> bool {
-        self.faults.as_ref().is_some_and(|f| f.stats.crashes > 0)
+        self.faults.as_ref().is_some_and(|f| f.out_of_service > 0)
     }
 
     /// The next chip from `at` toward `to` (physical chips, `at != to`), or `None` when no live
@@ -90,16 +89,14 @@ impl Cluster<'_, '_> {
             .faults
             .as_ref()
             .map(|f| {
-                f.crashed
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, &c)| c)
-                    .map(|(chip, _)| chip.to_string())
+                (0..f.crashed.len() as u32)
+                    .filter(|&chip| f.is_out(chip))
+                    .map(|chip| chip.to_string())
                     .collect()
             })
             .unwrap_or_default();
         format!(
-            "unreachable: no live route from chip {from} to chip {to} (crashed: chip {})",
+            "unreachable: no live route from chip {from} to chip {to} (out of service: chip {})",
             dead.join(", chip ")
         )
     }

@@ -67,6 +67,10 @@ pub struct TokenRecord {
     pub phases: PhaseTimes,
 }
 
+/// [`TimelineSpan::stream`] of work that belongs to no stream: a spare's recovery (on a chip), a
+/// heartbeat (on a link).
+pub const NO_STREAM: u32 = u32::MAX;
+
 /// A span on the timeline.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineSpan {
@@ -76,7 +80,7 @@ pub struct TimelineSpan {
     pub start: Time,
     /// Duration.
     pub duration: Duration,
-    /// Stream.
+    /// Stream ([`NO_STREAM`] for a recovery or a heartbeat).
     pub stream: u32,
     /// Compute kernel, or `None` for a transfer.
     pub kernel: Option<Kernel>,
@@ -88,6 +92,9 @@ pub struct TimelineSpan {
     /// Sending and receiving chip of a transfer hop (`None` for compute).
     #[serde(default)]
     pub hop: Option<[u32; 2]>,
+    /// Whether the span serves a heartbeat (a hop of one, or a CPU woken to send or take it in).
+    #[serde(default)]
+    pub heartbeat: bool,
 }
 
 /// What a run produced of its tokens when records were not kept.

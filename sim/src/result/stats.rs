@@ -38,9 +38,9 @@ pub struct Handover {
 /// What faults did to a run (all simulated).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FaultStats {
-    /// Chips that crashed (hangs longer than the timeout included).
+    /// Chips that crashed (scheduled or drawn from the mean time between failures).
     pub crashes: u32,
-    /// Hangs shorter than the heartbeat timeout.
+    /// Hangs of chips in service.
     pub hangs: u32,
     /// Link outages.
     pub link_outages: u32,
@@ -62,7 +62,23 @@ pub struct FaultStats {
     /// (a dead chip forwards nothing); their content is taken as recomputed by the recovery.
     #[serde(default)]
     pub stranded_messages: u64,
-    /// From a crash to its detection.
+    /// Heartbeat messages sent (each over every hop of its route).
+    #[serde(default)]
+    pub heartbeats_sent: u64,
+    /// Heartbeats lost on the way: at a link that was down, a chip out of service, on a lossy
+    /// link, or with no live route.
+    #[serde(default)]
+    pub heartbeats_lost: u64,
+    /// Heartbeat bytes carried, summed over hops.
+    #[serde(default)]
+    pub heartbeat_bytes: u64,
+    /// Link time the heartbeats occupied, summed over hops.
+    #[serde(default)]
+    pub heartbeat_link_time: Duration,
+    /// Chips declared failed while running (their heartbeats were lost, not the chip).
+    #[serde(default)]
+    pub false_detections: u32,
+    /// From a stop (a crash or the start of a hang) to its detection.
     pub time_to_detect: Distribution,
     /// From a crash to the spare being ready.
     pub time_to_recover: Distribution,

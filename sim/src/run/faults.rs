@@ -12,6 +12,14 @@ use ruvsim_topologies::Topology;
 /// picoseconds (about 213 days), and half of it is kept for the run to go on after a fault.
 pub const FAULT_HORIZON_MS: f64 = 1e10;
 
+/// The shortest heartbeat period, in milliseconds (100 us). Each period every chip sends a message,
+/// so the simulated events grow as the run's length over the period; 100 us is already the order of
+/// one small transfer (a UART at 115,200 baud needs about 0.7 ms for 8 bytes).
+pub const MIN_HEARTBEAT_PERIOD_MS: f64 = 0.1;
+
+/// The largest heartbeat message, in bytes.
+pub const MAX_HEARTBEAT_BYTES: u32 = 1_024;
+
 /// A `[faults]` value in milliseconds as a duration, within the horizon; the error names `key`.
 fn ms(value: f64, key: &str) -> Result<Duration, String> {
     if !(0.0..=FAULT_HORIZON_MS).contains(&value) {
@@ -44,12 +52,33 @@ pub fn fault_setup(spec: &FaultSpec, topology: &Topology) -> Result<FaultSetup, 
         spec.heartbeat.timeout_ms + 2.0 * spec.heartbeat.period_ms,
         "heartbeat.timeout_ms + 2 x heartbeat.period_ms",
     )?;
-    if period == Duration::ZERO || timeout < period {
+    if spec.heartbeat.period_ms < MIN_HEARTBEAT_PERIOD_MS {
         return Err(format!(
-            "faults.heartbeat: period_ms must be positive and timeout_ms at least one period \
-             (got period {} ms, timeout {} ms)",
-            spec.heartbeat.period_ms, spec.heartbeat.timeout_ms
+            "faults.heartbeat.period_ms = {}: valid {MIN_HEARTBEAT_PERIOD_MS}..={FAULT_HORIZON_MS:.0} \
+             ms (every chip sends a heartbeat each period over the links: shorter periods only \
+             fill the links, and the simulation, with heartbeats)",
+            spec.heartbeat.period_ms
         ));
+    }
+    if timeout < period {
+        return Err(format!(
+            "faults.heartbeat.timeout_ms = {}: valid {}..={FAULT_HORIZON_MS:.0} ms (at least one \
+             period: a monitor cannot notice a silence shorter than the time between heartbeats)",
+            spec.heartbeat.timeout_ms, spec.heartbeat.period_ms
+        ));
+    }
+    if !(1..=MAX_HEARTBEAT_BYTES).contains(&spec.heartbeat.bytes) {
+        return Err(format!(
+            "faults.heartbeat.bytes = {}: valid 1..={MAX_HEARTBEAT_BYTES} (one message on a link)",
+            spec.heartbeat.bytes
+        ));
+    }
+    if chips < 2 {
+        return Err(
+            "faults: a crash is noticed by another chip missing its heartbeats, and this cluster \
+             has one chip (valid: faults with at least two chips)"
+                .into(),
+        );
     }
     let chip_in_range = |chip: u32, key: &str| {
         if chip < chips {
@@ -135,6 +164,7 @@ pub fn fault_setup(spec: &FaultSpec, topology: &Topology) -> Result<FaultSetup, 
     Ok(FaultSetup {
         period,
         timeout,
+        heartbeat_bytes: spec.heartbeat.bytes,
         policy: spec.policy,
         events,
         mtbf,

@@ -263,31 +263,48 @@ fn energy_window(
     end.checked_duration_since(start).unwrap_or(Duration::ZERO)
 }
 
-/// The busiest resource, and why it limits the run.
-/// What faults took from the run, in words, when a chip stopped.
+/// What faults took from the run, in words, when a chip stopped or was declared failed.
 fn fault_stall(faults: &FaultStats) -> Option<String> {
-    if faults.crashes == 0 && faults.hangs == 0 && faults.link_outages == 0 {
+    if faults.crashes == 0
+        && faults.hangs == 0
+        && faults.link_outages == 0
+        && faults.false_detections == 0
+    {
         return None;
     }
     let mut text = format!(
-        "Faults stalled the run ({} crash(es), {} hang(s), {} link outage(s))",
+        "Faults stalled the run ({} crash(es), {} hang(s), {} link outage(s)",
         faults.crashes, faults.hangs, faults.link_outages
     );
+    if faults.false_detections > 0 {
+        text.push_str(&format!(
+            ", {} chip(s) declared failed while running: their heartbeats were lost",
+            faults.false_detections
+        ));
+    }
+    text.push(')');
     if faults.time_to_recover.count > 0 {
         text.push_str(&format!(
-            ": a replica waited up to {:.1} ms from a crash to its spare taking over",
+            ": a replica waited up to {:.1} ms from a chip stopping to its spare taking over",
             faults.time_to_recover.max.as_secs_f64() * 1e3
         ));
     } else if faults.time_to_detect.count > 0 {
         text.push_str(&format!(
-            ": a crash was declared after up to {:.1} ms and no spare took over",
+            ": a stopped chip was declared failed after up to {:.1} ms",
             faults.time_to_detect.max.as_secs_f64() * 1e3
+        ));
+    }
+    if faults.requests_failed > 0 {
+        text.push_str(&format!(
+            "; {} request(s) failed for it (see each request's cause)",
+            faults.requests_failed
         ));
     }
     text.push('.');
     Some(text)
 }
 
+/// The busiest resource, and why it limits the run.
 fn find_bottleneck(
     chips: &[ChipResult],
     links: &[LinkResult],

@@ -145,8 +145,9 @@ fn default_attempts() -> u32 {
     3
 }
 
-/// Heartbeat settings: a chip is declared failed at the first check at which its last heartbeat is
-/// older than `timeout_ms`; checks run every `period_ms`.
+/// Heartbeat settings: every chip sends a heartbeat message of `bytes` to its monitor chip every
+/// `period_ms`, over the links; a monitor declares a chip failed at the first of its checks (also
+/// every `period_ms`) at which it has heard nothing from it for more than `timeout_ms`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeartbeatSpec {
@@ -154,6 +155,14 @@ pub struct HeartbeatSpec {
     pub period_ms: f64,
     /// Silence after which a chip is declared failed.
     pub timeout_ms: f64,
+    /// Bytes of one heartbeat message on a link.
+    #[serde(default = "default_heartbeat_bytes")]
+    pub bytes: u32,
+}
+
+/// A heartbeat's payload: the sender's chip id and a sequence number, 4 bytes each.
+fn default_heartbeat_bytes() -> u32 {
+    8
 }
 
 impl Default for HeartbeatSpec {
@@ -161,6 +170,7 @@ impl Default for HeartbeatSpec {
         HeartbeatSpec {
             period_ms: 10.0,
             timeout_ms: 50.0,
+            bytes: default_heartbeat_bytes(),
         }
     }
 }
