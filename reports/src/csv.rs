@@ -7,7 +7,6 @@
 //! line break. The columns are documented in `reports/CSV.md`; the `*_COLUMNS` constants here are
 //! the headers, in order.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use ruvsim_sim::result::RunResult;
@@ -106,32 +105,30 @@ pub const LINK_COLUMNS: &[&str] = &[
     "tier",
 ];
 
-/// A field, quoted when it contains a separator, quote or line break.
-fn quote(field: &str) -> Cow<'_, str> {
-    if field.contains([',', '"', '\n', '\r']) {
-        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
-    } else {
-        Cow::Borrowed(field)
-    }
+/// A CSV writer for the reports: RFC 4180 quoting where a field needs it (a comma, quote or line
+/// break), records ended by `\n`, every record free to have its own length.
+pub(crate) fn writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
+        .from_writer(out)
 }
 
-/// Writes one record, terminated by `\n`.
-pub(crate) fn record<W: Write, S: AsRef<str>>(out: &mut W, fields: &[S]) -> io::Result<()> {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        out.write_all(quote(field.as_ref()).as_bytes())?;
-    }
-    out.write_all(b"\n")
+/// Writes one record.
+pub(crate) fn record<W: Write, S: AsRef<[u8]>>(
+    out: &mut csv::Writer<W>,
+    fields: impl IntoIterator<Item = S>,
+) -> io::Result<()> {
+    out.write_record(fields).map_err(io::Error::other)
 }
 
 /// `summary.csv`: the rows of [`summary_rows`].
 pub fn write_summary<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
-    record(out, SUMMARY_COLUMNS)?;
+    let mut out = writer(out);
+    record(&mut out, SUMMARY_COLUMNS)?;
     for row in summary_rows(result) {
         record(
-            out,
+            &mut out,
             &[
                 row.figure,
                 row.value.to_string(),
@@ -140,17 +137,18 @@ pub fn write_summary<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()
             ],
         )?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// `tokens.csv`: every generated token, in the order they were chosen.
 pub fn write_tokens<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
-    record(out, TOKEN_COLUMNS)?;
+    let mut out = writer(out);
+    record(&mut out, TOKEN_COLUMNS)?;
     let tier = result.tier.label();
     for t in &result.tokens {
         let duration = t.end.as_ps().saturating_sub(t.start.as_ps());
         record(
-            out,
+            &mut out,
             &[
                 t.request.to_string(),
                 t.index.to_string(),
@@ -163,13 +161,14 @@ pub fn write_tokens<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()>
             ],
         )?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// `phases.csv`: where every generated token's time went, phase by phase, summed over the chips
 /// its tasks ran on (the first token of a request carries its prompt's positions).
 pub fn write_phases<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
-    record(out, PHASE_COLUMNS)?;
+    let mut out = writer(out);
+    record(&mut out, PHASE_COLUMNS)?;
     let tier = result.tier.label();
     for t in &result.tokens {
         let mut fields = vec![
@@ -181,14 +180,15 @@ pub fn write_phases<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()>
         let total = t.phases.named().iter().map(|(_, d)| d.as_ps()).sum();
         fields.push(micros(total));
         fields.push(tier.to_string());
-        record(out, &fields)?;
+        record(&mut out, &fields)?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// `chips.csv`: every chip, with its share of the model, its use and its memory.
 pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
-    record(out, CHIP_COLUMNS)?;
+    let mut out = writer(out);
+    record(&mut out, CHIP_COLUMNS)?;
     let tier = result.tier.label();
     for chip in &result.chips {
         let role = role(result, chip.chip);
@@ -261,14 +261,15 @@ pub fn write_chips<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
             None => fields.resize(fields.len() + 4, String::new()),
         }
         fields.push(tier.to_string());
-        record(out, &fields)?;
+        record(&mut out, &fields)?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// `links.csv`: every link (or the one shared medium).
 pub fn write_links<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> {
-    record(out, LINK_COLUMNS)?;
+    let mut out = writer(out);
+    record(&mut out, LINK_COLUMNS)?;
     let tier = result.tier.label();
     for link in &result.links {
         let [a, b] = match link.pair {
@@ -276,7 +277,7 @@ pub fn write_links<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
             None => [String::new(), String::new()],
         };
         record(
-            out,
+            &mut out,
             &[
                 link.link.to_string(),
                 link.ends.clone(),
@@ -290,7 +291,7 @@ pub fn write_links<W: Write>(result: &RunResult, out: &mut W) -> io::Result<()> 
             ],
         )?;
     }
-    Ok(())
+    out.flush()
 }
 
 #[cfg(test)]
@@ -298,17 +299,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quoting_follows_rfc_4180() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quote("two\nlines"), "\"two\nlines\"");
-    }
-
-    #[test]
-    fn records_join_fields_and_end_lines() {
-        let mut out = Vec::new();
-        record(&mut out, &["1", "shared, medium", ""]).unwrap();
-        assert_eq!(out, b"1,\"shared, medium\",\n");
+    fn records_are_quoted_per_rfc_4180_and_end_lines() {
+        let mut bytes = Vec::new();
+        let mut out = writer(&mut bytes);
+        record(&mut out, ["1", "shared, medium", ""]).unwrap();
+        record(&mut out, ["say \"hi\"", "two\nlines", "plain"]).unwrap();
+        out.flush().unwrap();
+        drop(out);
+        assert_eq!(
+            bytes,
+            b"1,\"shared, medium\",\n\"say \"\"hi\"\"\",\"two\nlines\",plain\n"
+        );
     }
 }

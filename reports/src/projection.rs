@@ -18,7 +18,7 @@ use ruvsim_experiments::project::{Projection, Row};
 use ruvsim_hw::tier::Tier;
 
 use crate::claims::{Claim, Quantity, CLAIMS};
-use crate::csv::record;
+use crate::csv::{record, writer};
 use crate::format;
 use crate::{write_file, write_json, ReportError};
 
@@ -266,12 +266,13 @@ pub fn hop_sentence(projection: &Projection) -> String {
 
 /// `projection.csv`: [`PROJECTION_COLUMNS`], one record per size.
 pub fn write_csv<W: Write>(projection: &Projection, out: &mut W) -> io::Result<()> {
-    record(out, PROJECTION_COLUMNS)?;
+    let mut out = writer(out);
+    record(&mut out, PROJECTION_COLUMNS)?;
     let optional =
         |v: Option<f64>, decimals: usize| v.map_or(String::new(), |v| format!("{v:.decimals$}"));
     for row in &projection.rows {
         record(
-            out,
+            &mut out,
             &[
                 row.chips.to_string(),
                 row.replicas.to_string(),
@@ -292,7 +293,7 @@ pub fn write_csv<W: Write>(projection: &Projection, out: &mut W) -> io::Result<(
             ],
         )?;
     }
-    Ok(())
+    out.flush()
 }
 
 /// One line of the claims table: a document's claim and ruvsim's figure at that size.

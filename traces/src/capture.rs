@@ -1,23 +1,19 @@
 //! Recording several boards at once into one merged trace (`ruvsim capture`).
 //!
-//! One tokio task per source (a serial port, opened and set to raw mode at the baud rate with
-//! termios, or a TCP stream) splits what arrives into lines and stamps each with the source and
+//! One tokio task per source (a serial port, opened raw at the baud rate by `tokio-serial`, or a
+//! TCP stream) splits what arrives into lines and stamps each with the source and
 //! the host's receive time: `@<source> <microseconds since the capture started> <line>`, the host
 //! stamp the trace reader understands (`docs/trace-format.md`). A single writer keeps each source's
 //! lines in their order and flushes whenever it has caught up. The capture ends when every source
 //! has closed (end of stream, or a serial port hung up), or on Ctrl-C: then each reader hands over
 //! what it holds, the writer drains every line and flushes, and nothing received is lost.
 
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use nix::fcntl::OFlag;
-use nix::sys::termios::{cfmakeraw, cfsetspeed, tcgetattr, tcsetattr, BaudRate, SetArg};
-use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, watch};
+use tokio_serial::{SerialPortBuilderExt, SerialStream};
 
 /// Why a capture failed: what was being done, and the system's reason.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +42,7 @@ impl<T, E: std::fmt::Display> Context<T> for Result<T, E> {
 /// Ctrl-C; returns each source's name and line count.
 pub fn record(
     sources: Vec<Source>,
-    baud: BaudRate,
+    baud: u32,
     output: &Path,
 ) -> Result<Vec<(String, u64)>, CaptureError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -72,35 +68,19 @@ struct Line {
     text: String,
 }
 
-/// The termios speed for a baud rate, or the rates that are valid.
-pub fn baud_rate(baud: u32) -> Result<BaudRate, CaptureError> {
-    use BaudRate::*;
-    let rates = [
-        (9_600, B9600),
-        (19_200, B19200),
-        (38_400, B38400),
-        (57_600, B57600),
-        (115_200, B115200),
-        (230_400, B230400),
-        (460_800, B460800),
-        (500_000, B500000),
-        (921_600, B921600),
-        (1_000_000, B1000000),
-        (1_500_000, B1500000),
-        (2_000_000, B2000000),
-        (3_000_000, B3000000),
-        (4_000_000, B4000000),
-    ];
-    match rates.iter().find(|(rate, _)| *rate == baud) {
-        Some((_, speed)) => Ok(*speed),
-        None => Err(CaptureError(format!(
-            "--baud {baud} is not a termios rate; valid: {}",
-            rates
-                .iter()
-                .map(|(r, _)| r.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
+/// The fastest baud rate a serial port is opened at: the ESP32 family's UARTs top out at 5 Mbaud
+/// (SOC_UART_BITRATE_MAX), and USB serial bridges below that.
+pub const MAX_BAUD: u32 = 5_000_000;
+
+/// Checks a baud rate: any whole rate from 1 to [`MAX_BAUD`] (Linux sets any rate a driver
+/// supports, not only the classic termios table).
+pub fn baud_rate(baud: u32) -> Result<u32, CaptureError> {
+    if (1..=MAX_BAUD).contains(&baud) {
+        Ok(baud)
+    } else {
+        Err(CaptureError(format!(
+            "--baud {baud}: valid 1..={MAX_BAUD} (the ESP32 family's UARTs reach 5 Mbaud)"
+        )))
     }
 }
 
@@ -129,24 +109,11 @@ fn source_names(sources: &[Source]) -> Vec<String> {
     names
 }
 
-/// Opens a serial device without making it the controlling terminal, non-blocking, in raw mode
-/// at `baud`.
-fn open_serial(path: &Path, baud: BaudRate) -> Result<AsyncFd<std::fs::File>, CaptureError> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags((OFlag::O_NOCTTY | OFlag::O_NONBLOCK).bits())
-        .open(path)
-        .context(format!("cannot open serial port {}", path.display()))?;
-    let mut termios = tcgetattr(&file).context(format!("{} is not a terminal", path.display()))?;
-    cfmakeraw(&mut termios);
-    cfsetspeed(&mut termios, baud)
-        .context(format!("cannot set the baud rate of {}", path.display()))?;
-    tcsetattr(&file, SetArg::TCSANOW, &termios)
-        .context(format!("cannot configure {}", path.display()))?;
-    // SAFETY: `file` owns a valid descriptor, which nothing replaces or closes while the
-    // `AsyncFd` holds it (it is dropped with it).
-    unsafe { AsyncFd::register(file) }.context(format!("cannot poll {}", path.display()))
+/// Opens a serial device raw at `baud`, for asynchronous reads (inside the runtime).
+fn open_serial(path: &Path, baud: u32) -> Result<SerialStream, CaptureError> {
+    tokio_serial::new(path.to_string_lossy(), baud)
+        .open_native_async()
+        .context(format!("cannot open serial port {}", path.display()))
 }
 
 /// Splits bytes into stamped lines, keeping an unfinished line until the rest arrives.
@@ -194,32 +161,10 @@ impl Splitter {
     }
 }
 
-/// Reads a serial port until it hangs up or the capture stops.
-async fn read_serial(
-    port: AsyncFd<std::fs::File>,
-    mut splitter: Splitter,
-    out: mpsc::Sender<Line>,
-    mut stop: watch::Receiver<bool>,
-) -> Result<u64, CaptureError> {
-    let mut buffer = [0u8; 4096];
-    loop {
-        let mut guard = tokio::select! {
-            ready = port.readable() => ready?,
-            _ = stop.changed() => break,
-        };
-        match guard.try_io(|fd| fd.get_ref().read(&mut buffer)) {
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => splitter.feed(&buffer[..n], &out).await?,
-            // EIO: the other end of the line hung up (a board reset or a closed pseudo-terminal).
-            Ok(Err(e)) if e.raw_os_error() == Some(nix::libc::EIO) => break,
-            Ok(Err(e)) => return Err(e).context("serial read failed"),
-            Err(_would_block) => continue,
-        }
-    }
-    splitter.finish(&out).await
-}
+/// `EIO`: a serial line's other end hung up (a board reset, a closed pseudo-terminal).
+const HUNG_UP: i32 = 5;
 
-/// Reads a stream until it ends or the capture stops.
+/// Reads a stream (a TCP stream or a serial port) until it ends, hangs up, or the capture stops.
 async fn read_stream<R: AsyncRead + Unpin>(
     mut stream: R,
     mut splitter: Splitter,
@@ -229,7 +174,10 @@ async fn read_stream<R: AsyncRead + Unpin>(
     let mut buffer = [0u8; 4096];
     loop {
         let n = tokio::select! {
-            read = stream.read(&mut buffer) => read.context("stream read failed")?,
+            read = stream.read(&mut buffer) => match read {
+                Err(e) if e.raw_os_error() == Some(HUNG_UP) => break,
+                read => read.context("read failed")?,
+            },
             _ = stop.changed() => break,
         };
         if n == 0 {
@@ -243,7 +191,7 @@ async fn read_stream<R: AsyncRead + Unpin>(
 /// Opens every source, then records them into `output` until they all close or Ctrl-C.
 async fn capture(
     sources: Vec<Source>,
-    baud: BaudRate,
+    baud: u32,
     output: &Path,
 ) -> Result<Vec<(String, u64)>, CaptureError> {
     let names = source_names(&sources);
@@ -262,7 +210,7 @@ async fn capture(
         let task = match source {
             Source::Serial(path) => {
                 let port = open_serial(path, baud)?;
-                tokio::spawn(read_serial(port, splitter, out, stop))
+                tokio::spawn(read_stream(port, splitter, out, stop))
             }
             Source::Tcp(address) => {
                 let stream = tokio::net::TcpStream::connect(address)
@@ -349,9 +297,16 @@ mod tests {
     }
 
     #[test]
-    fn only_termios_rates_are_accepted() {
-        assert!(baud_rate(115_200).is_ok());
-        let err = baud_rate(115_201).unwrap_err().to_string();
-        assert!(err.contains("valid: 9600"), "{err}");
+    fn baud_rates_up_to_five_megabaud_are_accepted() {
+        assert_eq!(baud_rate(115_200).unwrap(), 115_200);
+        assert_eq!(
+            baud_rate(74_880).unwrap(),
+            74_880,
+            "the ESP32 boot ROM's rate"
+        );
+        for bad in [0, 5_000_001] {
+            let err = baud_rate(bad).unwrap_err().to_string();
+            assert!(err.contains("valid 1..=5000000"), "{err}");
+        }
     }
 }
