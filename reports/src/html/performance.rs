@@ -6,7 +6,7 @@ use ruvsim_sim::result::Outcome;
 use ruvsim_sim::result::RunResult;
 
 use super::{badge, badge_cell, chart, note, num, para, table, text, Cell};
-use crate::charts::bars::{utilisation_chart, Bar};
+use crate::charts::bars::{utilisation_chart, utilisation_histogram, Bar};
 use crate::charts::latency::latency_chart;
 use crate::charts::throughput::{throughput_chart, token_buckets};
 use crate::format::{self, escape};
@@ -198,28 +198,39 @@ pub(super) fn latency(result: &RunResult) -> String {
     out
 }
 
-/// The utilisation of chips or links: chart and table of the busiest, and aggregates.
+/// The utilisation of chips or links, in three parts: what comes before the bar chart (the
+/// aggregates, and for a large cluster the distribution of all of them), the table, and the bars
+/// (of the busiest, at most [`HTML_ROW_CAP`]).
 fn resources(
     what: &str,
     utilisations: &[f64],
     label: impl Fn(usize) -> String,
     row: impl Fn(usize) -> Vec<Cell>,
     headers: &[&str],
-) -> (String, Vec<Bar>) {
+) -> (String, String, Vec<Bar>) {
     let selection = busiest(utilisations, HTML_ROW_CAP);
     let (mean, min, max) = spread(utilisations);
     let mut out = String::new();
     if selection.elided() > 0 {
         out.push_str(&format!(
-            "<p class=\"warning\">{} {what}s: the chart and table show the {} busiest; {} are \
-             left out here (the CSV file lists every one). Over all {what}s: mean {}, least {}, \
-             most {} busy.</p>\n",
+            "<p class=\"warning\">{} {what}s: the distribution below counts every one; the bar \
+             chart and table after it show the {} busiest, and {} are left out there (the CSV \
+             file lists every one). Over all {what}s: mean {}, least {}, most {} busy.</p>\n",
             format::grouped(selection.total as u64),
             selection.shown.len(),
             format::grouped(selection.elided() as u64),
             format::percent(mean),
             format::percent(min),
             format::percent(max)
+        ));
+        out.push_str(&chart(
+            &format!("{what}s-distribution"),
+            &format!(
+                "How many {what}s were busy how much of the makespan, in steps of 5 points \
+                 (all {} of them).",
+                format::grouped(selection.total as u64)
+            ),
+            utilisation_histogram("utilisation distribution", utilisations, what),
         ));
     } else if !utilisations.is_empty() {
         out.push_str(&note(&format!(
@@ -238,7 +249,7 @@ fn resources(
         })
         .collect();
     let table_html = table(headers, selection.shown.iter().map(|&i| row(i)).collect());
-    (out + &table_html, bars)
+    (out, table_html, bars)
 }
 
 /// Below this share of the makespan a resource counts as idle for the charts: every bar would
@@ -249,7 +260,7 @@ const IDLE_SHARE: f64 = 0.001;
 pub(super) fn utilisation(result: &RunResult) -> String {
     let tier = result.tier.label();
     let chip_use: Vec<f64> = result.chips.iter().map(|c| c.utilisation).collect();
-    let (chip_table, chip_bars) = resources(
+    let (chip_intro, chip_table, chip_bars) = resources(
         "chip",
         &chip_use,
         |i| result.chips[i].chip.to_string(),
@@ -290,6 +301,7 @@ pub(super) fn utilisation(result: &RunResult) -> String {
             most_busy
         )));
     } else {
+        out.push_str(&chip_intro);
         out.push_str(&chart(
             "chips",
             "Fraction of the makespan each chip was computing.",
@@ -309,7 +321,7 @@ pub(super) fn utilisation(result: &RunResult) -> String {
         )));
     } else {
         let link_use: Vec<f64> = result.links.iter().map(|l| l.utilisation).collect();
-        let (link_table, link_bars) = resources(
+        let (link_intro, link_table, link_bars) = resources(
             "link",
             &link_use,
             |i| result.links[i].ends.clone(),
@@ -335,6 +347,7 @@ pub(super) fn utilisation(result: &RunResult) -> String {
                 "tier",
             ],
         );
+        out.push_str(&link_intro);
         out.push_str(&chart(
             "links",
             "Fraction of the makespan each link was transmitting.",
