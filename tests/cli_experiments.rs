@@ -90,6 +90,31 @@ fn gossip_sweeps_sizes_and_fits_log2() {
     assert!(report["fits"][0]["fit"]["c"].as_f64().unwrap() > 0.0);
 }
 
+/// A study prints a line per size as it finishes it (progress on a long study), then the table.
+#[test]
+fn gossip_reports_each_size_as_it_goes() {
+    let output = ruvsim(&[
+        "gossip",
+        "--family",
+        "hypercube",
+        "--peers",
+        "neighbours",
+        "--sizes",
+        "64,256",
+        "--seeds",
+        "2",
+    ]);
+    assert!(output.status.success());
+    let progress = String::from_utf8_lossy(&output.stderr);
+    for size in ["64", "256"] {
+        assert!(
+            progress.contains(&format!("hypercube neighbours {size}: 2 run(s) in")),
+            "{progress}"
+        );
+    }
+    assert!(String::from_utf8_lossy(&output.stdout).contains("# Gossip membership"));
+}
+
 #[test]
 fn gossip_rejects_sizes_its_family_cannot_build() {
     let output = ruvsim(&["gossip", "--family", "torus3d", "--sizes", "1000"]);

@@ -249,6 +249,11 @@ new_tokens = 4
     ]));
     assert!(err.contains("does not run as one replica"), "{err}");
     assert!(err.contains("does not fit"), "{err}");
+    assert_eq!(
+        err.matches("does not fit").count(),
+        1,
+        "the cause is printed once: {err}"
+    );
 }
 
 #[test]

@@ -251,7 +251,7 @@ type Edit = fn(String) -> String;
 #[test]
 fn invalid_values_say_what_is_valid() {
     let dir = scratch_dir("invalid");
-    let cases: [(&str, Edit, &str); 3] = [
+    let cases: [(&str, Edit, &str); 5] = [
         (
             "lines.toml",
             |s| s.replacen("lines = 2", "lines = 3", 1),
@@ -267,11 +267,23 @@ fn invalid_values_say_what_is_valid() {
             |s| s.replacen("{ length = 8 }", "{ lenght = 8 }", 1),
             "{ length = N }",
         ),
+        // A value of the wrong type is described in words, not as a Rust type.
+        (
+            "type.toml",
+            |s| s.replacen("requests = ", "requests = \"ten\" # ", 1),
+            "a whole number from 0 to 4,294,967,295",
+        ),
+        (
+            "negative.toml",
+            |s| s.replacen("requests = ", "requests = -3 # ", 1),
+            "a whole number from 0 to 4,294,967,295",
+        ),
     ];
     for (file, edit, expected) in cases {
         let bad = edited_scenario(&dir, file, "pipeline5.toml", edit);
         let message = fails(ruvsim(&["run", text(&bad), "--out", text(&dir)]));
         assert!(message.contains(expected), "{file}: {message}");
+        assert!(!message.contains("u32"), "{file}: {message}");
         assert_eq!(
             message.matches(expected).count(),
             1,
