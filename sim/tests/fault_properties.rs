@@ -1,8 +1,8 @@
 //! Fault invariants over random fault schedules: every request ends completed or failed with a
 //! cause, nothing computes on a chip while it is hung or after it crashed, no transfer reaches or
-//! leaves a chip after it crashed, nothing crosses a link
-//! while it is down, the crashes counted are the crashes that happened while work remained, and
-//! energy is accounted over the span of the work.
+//! leaves a chip after it crashed, nothing crosses a link while it is down, the crashes counted
+//! are the crashes that happened while work remained, every chip declared failed had stopped or
+//! is counted as declared while running, and energy is accounted over the span of the work.
 
 use proptest::prelude::*;
 use ruvsim_engine::time::{Duration, Time};
@@ -51,7 +51,8 @@ impl Fault {
 
 fn fault() -> impl Strategy<Value = Fault> {
     let at = 0.1f64..30.0;
-    // Hangs shorter than the 50 ms heartbeat timeout (a longer one is a crash).
+    // Hangs up to 40 ms: with the silence since the last heartbeat before it, a long one can
+    // pass the 50 ms heartbeat timeout and get the hung chip declared failed.
     let length = 0.1f64..40.0;
     prop_oneof![
         (0..=STAGES, at.clone()).prop_map(|(chip, at_ms)| Fault::Crash { chip, at_ms }),
@@ -197,6 +198,26 @@ proptest! {
         let stats = result.faults.as_ref().unwrap();
         prop_assert_eq!(stats.crashes as usize, crashed.len());
         prop_assert!(stats.failovers <= stats.spares);
+
+        // Every chip declared failed had stopped (crashed before, or hung at that moment), or
+        // it is counted as declared while running; no heartbeat is lost that was not sent.
+        let running_when_declared = stats
+            .events
+            .iter()
+            .filter(|e| e.kind == "detected")
+            .filter(|e| {
+                !faults.iter().any(|f| match *f {
+                    Fault::Crash { chip, at_ms } => chip == e.chip && ms(at_ms) <= e.at,
+                    Fault::Hang { chip, at_ms, for_ms } => {
+                        chip == e.chip && ms(at_ms) <= e.at && e.at < until(at_ms, for_ms)
+                    }
+                    Fault::LinkDown { .. } => false,
+                })
+            })
+            .count();
+        prop_assert_eq!(stats.false_detections as usize, running_when_declared);
+        prop_assert!(stats.heartbeats_lost <= stats.heartbeats_sent);
+        prop_assert!(stats.heartbeats_sent > 0);
 
         // Energy is accounted over the work: at least the requests' span, and exactly it when
         // every request completed.

@@ -361,6 +361,10 @@ impl Cluster<'_, '_> {
         length: Duration,
         now: Time,
     ) -> Result<(), SimError> {
+        if self.all_ended() {
+            // After the workload: nothing is left for the hang to stop.
+            return Ok(());
+        }
         let Some(faults) = self.faults.as_mut() else {
             return Ok(());
         };
@@ -431,6 +435,10 @@ impl Cluster<'_, '_> {
         length: Duration,
         now: Time,
     ) -> Result<(), SimError> {
+        if self.all_ended() {
+            // After the workload: nothing is left for the outage to stop.
+            return Ok(());
+        }
         let link = if self.setup.shared_medium {
             0
         } else {

@@ -278,7 +278,7 @@ fn fault_stall(faults: &FaultStats) -> Option<String> {
     );
     if faults.false_detections > 0 {
         text.push_str(&format!(
-            ", {} chip(s) declared failed while running: their heartbeats were lost",
+            ", {} chip(s) declared failed while running: their heartbeats did not reach their watcher",
             faults.false_detections
         ));
     }
