@@ -25,6 +25,10 @@ pub struct Distribution {
 
 impl Distribution {
     /// Summarises `samples`; an empty set gives all zeros with `count == 0`.
+    ///
+    /// Exact nearest-rank percentiles by sorting, kept by hand on purpose: runs that keep their
+    /// samples report them to the picosecond, which a histogram or sketch would round; runs too
+    /// large to keep them use [`StreamingDistribution`] (HdrHistogram) instead.
     pub fn of(samples: &[Duration]) -> Distribution {
         if samples.is_empty() {
             return Distribution::default();
