@@ -132,6 +132,22 @@ fn every_section_has_content_or_says_why(dom: &str, at_least: usize) {
     assert!(sections >= at_least, "only {sections} sections in the page");
 }
 
+/// Each chart of `ids` is in the DOM with plotted elements.
+fn charts_are_drawn(dom: &str, ids: &[&str]) {
+    for id in ids {
+        let start = dom
+            .find(&format!("id=\"chart-{id}\""))
+            .unwrap_or_else(|| panic!("chart {id} missing from the DOM"));
+        let figure = &dom[start..start + dom[start..].find("</figure>").expect("figure end")];
+        assert!(figure.contains("<svg"), "chart {id} has no svg");
+        let drawn = ["<rect", "<circle", "<polyline", "<path", "<line", "<text"]
+            .iter()
+            .map(|tag| figure.matches(tag).count())
+            .sum::<usize>();
+        assert!(drawn > 5, "chart {id}: {drawn} drawn elements");
+    }
+}
+
 #[test]
 fn the_report_renders_in_chromium() {
     let browser = match chromium() {
@@ -164,25 +180,17 @@ fn the_report_renders_in_chromium() {
             .replace('>', "&gt;")
     );
     assert!(dom.contains(&title), "title missing from the DOM");
-    for id in [
-        "memory",
-        "topology",
-        "throughput",
-        "latency",
-        "chips",
-        "links",
-    ] {
-        let start = dom
-            .find(&format!("id=\"chart-{id}\""))
-            .unwrap_or_else(|| panic!("chart {id} missing from the DOM"));
-        let figure = &dom[start..start + dom[start..].find("</figure>").expect("figure end")];
-        assert!(figure.contains("<svg"), "chart {id} has no svg");
-        let drawn = ["<rect", "<circle", "<polyline", "<path", "<line", "<text"]
-            .iter()
-            .map(|tag| figure.matches(tag).count())
-            .sum::<usize>();
-        assert!(drawn > 5, "chart {id}: {drawn} drawn elements");
-    }
+    charts_are_drawn(
+        &dom,
+        &[
+            "memory",
+            "topology",
+            "throughput",
+            "latency",
+            "chips",
+            "links",
+        ],
+    );
     for line in log.lines() {
         assert!(
             !(line.contains("Uncaught") || line.contains("CONSOLE") || line.contains("net::ERR")),
@@ -207,8 +215,9 @@ fn the_report_renders_in_chromium() {
     println!("screenshot: {}", shot.display());
 }
 
-/// The summary-only report of a large run and the projection page: every section shows
-/// something or says why not, and the browser logs no error.
+/// The summary-only report, the report of a cluster larger than its tables list one by one, and
+/// the projection page: every section shows something or says why not, the large cluster's
+/// distribution charts are drawn, and the browser logs no error.
 #[test]
 fn the_summary_report_and_the_projection_page_render_in_chromium() {
     let browser = match chromium() {
@@ -224,6 +233,12 @@ fn the_summary_report_and_the_projection_page_render_in_chromium() {
     let dir = common::scratch("browser-pages");
     let result = common::pipeline5();
     write_run_report(&result, &dir.join("summary"), Records::Summary).unwrap();
+    // More chips than the report lists one by one: the distributions of all of them come first.
+    let large = common::run(
+        &common::scenario(100, "ring", "pipeline = 5\nreplicas = 20", 20, 20, 4),
+        ruvsim_sim::scenario::Fidelity::Timing,
+    );
+    write_run_report(&large, &dir.join("large"), Records::All).unwrap();
     let request = ruvsim_experiments::project::ProjectRequest {
         base: ruvsim_experiments::project::BaseDesign::builtin().unwrap(),
         chips: 20,
@@ -238,6 +253,7 @@ fn the_summary_report_and_the_projection_page_render_in_chromium() {
         .unwrap();
     for (name, page, sections) in [
         ("summary", dir.join("summary/report.html"), 10),
+        ("large", dir.join("large/report.html"), 10),
         ("projection", dir.join("projection/projection.html"), 5),
     ] {
         let (dom, log) = browse(
@@ -247,6 +263,12 @@ fn the_summary_report_and_the_projection_page_render_in_chromium() {
             &["--dump-dom".into()],
         );
         every_section_has_content_or_says_why(&dom, sections);
+        if name == "large" {
+            charts_are_drawn(
+                &dom,
+                &["chips-distribution", "chips", "links-distribution", "links"],
+            );
+        }
         for line in log.lines() {
             assert!(
                 !(line.contains("Uncaught")
