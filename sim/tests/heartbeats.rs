@@ -11,6 +11,11 @@ use ruvsim_sim::scenario::{parse, LoadedScenario};
 fn scenario(faults: &str) -> LoadedScenario {
     let chips = if faults.contains("spares") { 6 } else { 5 };
     let kind = if chips > 5 { "ring" } else { "chain" };
+    scenario_on(kind, chips, faults)
+}
+
+/// The same pipeline on `chips` chips wired as `kind`.
+fn scenario_on(kind: &str, chips: u32, faults: &str) -> LoadedScenario {
     let text = format!(
         r#"[scenario]
 name = "heartbeats"
@@ -42,7 +47,11 @@ new_tokens = 20
 }
 
 fn run(faults: &str) -> RunResult {
-    simulate(&scenario(faults), &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    run_loaded(&scenario(faults))
+}
+
+fn run_loaded(loaded: &LoadedScenario) -> RunResult {
+    simulate(loaded, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn link_busy(result: &RunResult) -> Duration {
@@ -124,11 +133,13 @@ fn detection_follows_the_heartbeats_missed() {
 
 #[test]
 fn heartbeats_lost_at_a_link_that_is_down_get_a_running_chip_declared() {
-    // Chips 0 and 1 watch each other over link 0-1; it is down for 10 ms, far longer than the
-    // timeout, so one of them is declared failed while running and the spare takes its part.
-    let result = run("[faults]\nspares = 1\npolicy = \"retry\"\n\
+    // Chips 0 and 1 watch each other over link 0-1 of a chain, the only way between them; it is
+    // down for 10 ms, far longer than the timeout, so one of them is declared failed while
+    // running and the spare (chip 5, at the chain's end) takes its part.
+    let outage = "[faults]\nspares = 1\npolicy = \"retry\"\n\
          heartbeat = { period_ms = 1.0, timeout_ms = 2.0 }\n\
-         events = [{ kind = \"link_down\", from = 0, to = 1, at_ms = 1.0, for_ms = 10.0 }]");
+         events = [{ kind = \"link_down\", from = 0, to = 1, at_ms = 1.0, for_ms = 10.0 }]";
+    let result = run_loaded(&scenario_on("chain", 6, outage));
     let stats = result.faults.as_ref().expect("fault statistics");
     assert!(stats.heartbeats_lost > 0);
     assert_eq!(stats.false_detections, 1, "{:?}", stats.events);
@@ -140,6 +151,17 @@ fn heartbeats_lost_at_a_link_that_is_down_get_a_running_chip_declared() {
         .iter()
         .any(|e| e.detail.contains("declared failed while running")));
     assert_eq!(result.summary.requests_completed, 3);
+    // On a ring the heartbeats (and the messages) go the other way round: nobody is declared.
+    let ring = run_loaded(&scenario_on("ring", 6, outage));
+    let stats = ring.faults.as_ref().expect("fault statistics");
+    assert_eq!(stats.heartbeats_lost, 0);
+    assert_eq!(stats.false_detections, 0);
+    assert_eq!(ring.summary.requests_completed, 3);
+    let around = ring
+        .timeline
+        .iter()
+        .any(|s| !s.heartbeat && (s.hop == Some([0, 5]) || s.hop == Some([5, 0])));
+    assert!(around, "workload messages go around the link that is down");
     // The same outage shorter than the timeout only delays.
     let short = run("[faults]\nspares = 1\npolicy = \"retry\"\n\
          heartbeat = { period_ms = 1.0, timeout_ms = 2.0 }\n\

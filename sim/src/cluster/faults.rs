@@ -142,6 +142,8 @@ pub(super) struct Faults {
     pub preempting: PreemptingWakes,
     /// Per link resource: the end of its latest outage.
     pub link_down_until: std::collections::BTreeMap<u32, Time>,
+    /// Point-to-point links (ids) down now: messages sent meanwhile are routed around them.
+    pub links_down: BTreeSet<u32>,
     /// Per role: its running task was interrupted and will start again; in functional fidelity
     /// the kernel already ran, so the restart is charged its predicted counts without running it
     /// twice.
@@ -173,6 +175,7 @@ impl Faults {
             lost_heartbeats: BTreeSet::new(),
             preempting: PreemptingWakes::default(),
             link_down_until: std::collections::BTreeMap::new(),
+            links_down: BTreeSet::new(),
             interrupted: vec![false; working_chips as usize],
             retried: BTreeSet::new(),
             failed: BTreeSet::new(),
@@ -422,6 +425,13 @@ impl Cluster<'_, '_> {
                 return Ok(());
             }
         }
+        let link = resource.checked_sub(self.chips);
+        if let (Some(link), Some(faults)) = (link, self.faults.as_mut()) {
+            if faults.links_down.remove(&link) {
+                // The live graph changed: routes may use the link again.
+                self.live_routes.clear();
+            }
+        }
         engine.unblock(resource, self)?;
         Ok(())
     }
@@ -459,6 +469,10 @@ impl Cluster<'_, '_> {
             );
             let until = faults.link_down_until.entry(resource).or_insert(Time::ZERO);
             *until = (*until).max(end);
+            if !self.setup.shared_medium && faults.links_down.insert(link) {
+                // The live graph changed: messages sent from now on go around the link.
+                self.live_routes.clear();
+            }
         }
         engine.block(resource)?;
         engine.set_timer(end, Timer::Resume(resource))?;
