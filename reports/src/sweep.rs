@@ -152,7 +152,7 @@ values = [1, 2, 4, 8]
         assert_eq!(
             lines[2],
             "1,2,simulated,2,8.00,300.000,150.0000,1.5000,2.0000,1.0000,1.2500,0.500000,\
-             0.250000,0,simulated,true,,true,\"chip 0, busy 90%\","
+             0.250000,,,0,simulated,true,,true,\"chip 0, busy 90%\","
         );
         assert!(
             lines[4].starts_with("3,8,infeasible,8,32.00,,"),

@@ -233,10 +233,13 @@ fn huge_clusters_are_capped_in_the_page_but_not_in_the_csv() {
     write_run_report(&result, &dir, Records::All).unwrap();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("Too many chips to draw (100,000 chips"));
+    assert!(html.contains("100,000 chips: the distribution below counts every one"));
     assert!(html.contains(&format!(
-        "the chart and table show the {HTML_ROW_CAP} busiest"
+        "the bar chart and table after it show the {HTML_ROW_CAP} busiest"
     )));
-    assert!(html.contains("99,936 are left out here"));
+    assert!(html.contains("99,936 are left out there"));
+    assert!(html.contains("id=\"chart-chips-distribution\""));
+    assert!(html.contains("id=\"chart-links-distribution\""));
     assert!(html.len() < 2_000_000, "page is {} bytes", html.len());
     let chips_csv = std::fs::read_to_string(dir.join("chips.csv")).unwrap();
     assert_eq!(chips_csv.lines().count(), 100_001);

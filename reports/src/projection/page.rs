@@ -126,8 +126,12 @@ fn design(projection: &Projection) -> String {
         (
             "load per replica",
             format!(
-                "closed loop, {} streams, {} requests of {} prompt + {} new tokens; timing fidelity",
-                b.streams_per_replica, b.requests_per_replica, b.prompt_tokens, b.new_tokens
+                "closed loop, {} stream(s), {} request(s) of {} prompt + {} new tokens; timing \
+                 fidelity",
+                grouped(b.streams_per_replica.into()),
+                grouped(b.requests_per_replica.into()),
+                b.prompt_tokens,
+                b.new_tokens
             ),
         ),
         ("topology", projection.topology_choice.clone()),

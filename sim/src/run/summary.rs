@@ -384,9 +384,12 @@ fn find_bottleneck(
              More concurrent streams would raise throughput; a single stream cannot.",
             utilisation * 100.0,
             plan.pipeline,
+            // The clients in all only when they are few enough to read at a glance: the summary
+            // lists their count with its separators.
             concurrency.map_or(String::new(), |c| match c {
                 1 => " (1 client)".to_string(),
-                c => format!(" ({c} clients)"),
+                c if c < 1_000 => format!(" ({c} clients in all)"),
+                _ => String::new(),
             }),
         )
     } else {
