@@ -16,6 +16,9 @@
 //! against its simulation), each a pure function
 //! from a typed result to text.
 //!
+//! [`format`] holds the number formatting every page and the terminal share (thousands
+//! separators, units scaled to their size).
+//!
 //! Every figure carries its tier (measured / simulated / projected, from `RunResult::tier`); the
 //! reference documents' figures in the claims check are labelled `claimed`. The same result always
 //! gives byte-identical files: no clocks, no hash-map order, fixed float formatting.
@@ -24,7 +27,7 @@
 pub mod charts;
 pub mod claims;
 pub mod csv;
-pub(crate) mod format;
+pub mod format;
 pub mod gated;
 pub mod gossip;
 pub mod html;

@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use ruvsim_reports::format::grouped;
 use ruvsim_reports::Records;
 use ruvsim_sim::result::RunResult;
 use ruvsim_sim::run::{RunOptions, DEFAULT_TIMELINE_LIMIT};
@@ -169,12 +170,12 @@ fn timeline_line(result: &RunResult, limit: usize) -> String {
         Records::All if result.timeline_dropped > 0 => format!(
             "timeline: {} spans written, the limit (--timeline-limit {limit}); {} later spans \
              counted but not written",
-            result.timeline.len(),
-            result.timeline_dropped
+            grouped(result.timeline.len() as u64),
+            grouped(result.timeline_dropped)
         ),
         Records::All => format!(
             "timeline: {} spans written (--timeline-limit {limit})",
-            result.timeline.len()
+            grouped(result.timeline.len() as u64)
         ),
     }
 }
