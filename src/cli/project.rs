@@ -11,6 +11,7 @@ use ruvsim_experiments::project::{
     project, BaseDesign, ProjectRequest, Projection, Row, TopologyChoice, DEFAULT_MAX_SIM_CHIPS,
 };
 use ruvsim_hw::calibration::Variant;
+use ruvsim_reports::format::grouped;
 use ruvsim_reports::projection::{
     claim_chip_counts, design_lines, display_rows, fit_sentence, hop_sentence, host_sentence,
     write_projection_report, DisplayRow, DISPLAY_HEADERS,
@@ -123,8 +124,10 @@ fn progress(row: &Row) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "simulated {} chips ({}): {:.1} tok/s",
-        row.chips, row.layout.description, row.throughput_tok_s
+        "simulated {} chips ({}): {} tok/s",
+        grouped(row.chips.into()),
+        row.layout.description,
+        grouped(row.throughput_tok_s.round() as u64)
     );
 }
 
