@@ -1,16 +1,15 @@
 //! Heartbeats as traffic, and detection from the heartbeats actually missed.
 //!
 //! Every `period` (a tick), each chip in service sends a heartbeat message of the configured size
-//! to the chip that watches it: its timer wakes its CPU (one task wake, `firmware.task_wake`
-//! cycles at active power: an interrupt, which delays the task the chip is running by as much),
-//! then the message goes hop by hop over
-//! the live routes, occupying each link like any message; it can be lost on a lossy link, and is
-//! lost at a link that is down or a chip that is out of service. The watcher's CPU is woken again
-//! to take it in. At each tick, each watcher checks the chips it watches and declares failed one
-//! it has heard nothing from for more than `timeout`. Detection therefore
-//! follows from the heartbeats missed: a crash or a long hang is noticed one timeout after the last
-//! heartbeat that got through, and heartbeats lost on the links can make a monitor declare a chip
-//! that was running (a false detection, counted).
+//! to the chip that watches it. Its timer wakes its CPU: one task wake of `firmware.task_wake`
+//! cycles at active power, an interrupt that delays the task the chip is running by as much. The
+//! message then goes hop by hop over the live routes, occupying each link like any message; it can
+//! be lost on a lossy link, and is lost at a link that is down or a chip that is out of service.
+//! The watcher's CPU is woken again to take it in. At each tick, each watcher checks the chips it
+//! watches and declares failed one it has heard nothing from for more than `timeout`. Detection
+//! therefore follows from the heartbeats missed: a crash or a long hang is noticed one timeout
+//! after the last heartbeat that got through, and heartbeats lost on the way can make a watcher
+//! declare a chip that was running (counted as declared while running).
 //!
 //! Who watches whom: every chip of a replica is watched by the replica's first chip, and the first
 //! chip by the replica's second (by the next replica's first chip when replicas have one chip).
@@ -63,7 +62,7 @@ impl Cluster<'_, '_> {
         Ok(())
     }
 
-    /// The role whose first chip watches role `role`'s chip (see the module's rule).
+    /// The role that watches role `role` (see the module's rule).
     fn monitor_of(&self, role: u32) -> u32 {
         let plan = self.setup.plan;
         let replica = plan.replica_of(role);
