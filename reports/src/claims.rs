@@ -566,7 +566,7 @@ fn layout(result: &RunResult) -> String {
         "pipeline {} x tensor {} x replicas {}{}",
         p.pipeline,
         p.tensor,
-        p.replicas,
+        format::grouped(p.replicas.into()),
         if p.draft.is_some() {
             ", with a speculative draft chip per replica"
         } else {

@@ -58,7 +58,7 @@ pub(super) fn summary(result: &RunResult) -> String {
         escape(&c.topology),
         result.plan.pipeline,
         result.plan.tensor,
-        result.plan.replicas,
+        format::grouped(result.plan.replicas.into()),
         format::grouped(result.requests.len() as u64),
         result.fidelity.name()
     );

@@ -83,7 +83,11 @@ pub(super) fn plan(result: &RunResult) -> String {
         "<p>Pipeline <b>{}</b> x tensor <b>{}</b> x replicas <b>{}</b>; {} stream(s) per replica, \
          each with a KV cache for {} positions. Every replica holds the model the same way; the \
          table lists one replica's chips.</p>\n",
-        p.pipeline, p.tensor, p.replicas, p.streams_per_replica, p.context_len
+        p.pipeline,
+        p.tensor,
+        format::grouped(p.replicas.into()),
+        p.streams_per_replica,
+        p.context_len
     );
     let stages = p
         .stages
