@@ -449,11 +449,7 @@ impl Cluster<'_, '_> {
             // After the workload: nothing is left for the outage to stop.
             return Ok(());
         }
-        let link = if self.setup.shared_medium {
-            0
-        } else {
-            self.setup.topology.link_id(from, to)?
-        };
+        let link = self.link_between(from, to)?;
         let resource = self.chips + link;
         let end = now + length;
         if let Some(faults) = self.faults.as_mut() {

@@ -265,11 +265,7 @@ impl Cluster<'_, '_> {
                 at = next;
                 continue;
             }
-            let link = if self.setup.shared_medium {
-                0
-            } else {
-                self.setup.topology.link_id(at, next)?
-            };
+            let link = self.link_between(at, next)?;
             let work = Work::Hop {
                 stream,
                 link,

@@ -314,11 +314,7 @@ impl Cluster<'_, '_> {
                 at = next;
                 continue;
             }
-            let link = if self.setup.shared_medium {
-                0
-            } else {
-                self.setup.topology.link_id(at, next)?
-            };
+            let link = self.link_between(at, next)?;
             if engine.is_blocked(self.chips + link) {
                 self.heartbeat_lost();
                 return Ok(());
@@ -370,8 +366,7 @@ impl Cluster<'_, '_> {
             }
             return Ok(Duration::ZERO);
         }
-        self.recorder.hop(link, bytes);
-        let (time, lost) = self.link_delivery(link, bytes)?;
+        let (time, lost) = self.transmit(link, ends, bytes, NO_STREAM, now)?;
         if let Some(faults) = self.faults.as_mut() {
             faults.stats.heartbeat_bytes += u64::from(bytes);
             faults.stats.heartbeat_link_time =
@@ -384,17 +379,6 @@ impl Cluster<'_, '_> {
                 faults.lost_heartbeats.insert((role, sent));
             }
         }
-        self.recorder.span(TimelineSpan {
-            resource: self.chips + link,
-            start: now,
-            duration: time,
-            stream: NO_STREAM,
-            kernel: None,
-            bytes,
-            pos: None,
-            hop: Some(ends),
-            heartbeat: true,
-        });
         Ok(time)
     }
 

@@ -279,8 +279,7 @@ impl Cluster<'_, '_> {
             }
             return Ok(Duration::ZERO);
         }
-        self.recorder.hop(link, bytes);
-        let (time, lost) = self.link_delivery(link, bytes)?;
+        let (time, lost) = self.transmit(link, ends, bytes, stream, now)?;
         if let Some(reason) = lost {
             let request = match deliver {
                 Some(index) => self.tokens.request_of(index),
@@ -290,6 +289,22 @@ impl Cluster<'_, '_> {
                 self.failures[id as usize].get_or_insert(reason);
             }
         }
+        Ok(time)
+    }
+
+    /// A message of `bytes` (of `stream`, or a heartbeat for [`NO_STREAM`]) crosses `link`
+    /// between `ends` from `now`: its traffic and timeline span are recorded; how long it
+    /// occupies the link, and why it was lost if it was.
+    pub(super) fn transmit(
+        &mut self,
+        link: u32,
+        ends: [u32; 2],
+        bytes: u32,
+        stream: u32,
+        now: Time,
+    ) -> Result<(Duration, Option<String>), SimError> {
+        self.recorder.hop(link, bytes);
+        let (time, lost) = self.link_delivery(link, bytes)?;
         self.recorder.span(TimelineSpan {
             resource: self.chips + link,
             start: now,
@@ -299,13 +314,13 @@ impl Cluster<'_, '_> {
             bytes,
             pos: None,
             hop: Some(ends),
-            heartbeat: false,
+            heartbeat: stream == NO_STREAM,
         });
-        Ok(time)
+        Ok((time, lost))
     }
 
     /// How long `bytes` occupy `link`, and why the message was lost if it was.
-    pub(super) fn link_delivery(
+    fn link_delivery(
         &mut self,
         link: u32,
         bytes: u32,

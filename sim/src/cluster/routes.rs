@@ -115,6 +115,15 @@ impl Cluster<'_, '_> {
         Ok(next)
     }
 
+    /// The link joining neighbouring chips `a` and `b` (the one shared channel on a shared medium).
+    pub(super) fn link_between(&self, a: u32, b: u32) -> Result<u32, SimError> {
+        if self.setup.shared_medium {
+            Ok(0)
+        } else {
+            Ok(self.setup.topology.link_id(a, b)?)
+        }
+    }
+
     /// The cause a request fails with when a message of it has no live route.
     pub(super) fn unreachable_cause(&self, from: u32, to: u32) -> String {
         let dead: Vec<String> = self
