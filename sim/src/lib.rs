@@ -9,7 +9,7 @@
 //! | [`balance`] | contiguous layer ranges per stage that minimise the slowest stage |
 //! | [`plan`] | which chip holds which part of the model, whether it fits, and where its bytes live |
 //! | [`kernel`] | what a chip computes in one task, and its predicted operation counts |
-//! | [`cluster`] | the cluster as an engine process: token graphs, pricing, requests, faults, speculation, experts |
+//! | [`cluster`] | the cluster as an engine process: token graphs, pricing, requests, routes on the live graph, faults, heartbeats, fail-over, speculation, experts |
 //! | [`progress`] | a run's phase and generated tokens, for a watching thread |
 //! | [`record_volume`] | how much of a run is kept and written: every record, or the summary alone |
 //! | [`run`] | one run: build, execute, summarise |

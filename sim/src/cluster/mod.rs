@@ -19,6 +19,7 @@ mod heartbeat;
 mod moe;
 mod pricing;
 mod recorder;
+mod recovery;
 mod requests;
 mod routes;
 mod speculative;
