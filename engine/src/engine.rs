@@ -632,6 +632,58 @@ mod tests {
         }
     }
 
+    /// A [`Recorder`] whose timers run a test's script (which may hand the recorder to the engine
+    /// as the process, to unblock a resource).
+    struct Scripted {
+        recorder: Recorder,
+        script: Script,
+    }
+
+    /// What a [`Scripted`] process does on a timer.
+    type Script = fn(
+        &'static str,
+        &mut Engine<(&'static str, u64), &'static str>,
+        &mut Recorder,
+    ) -> Result<(), EngineError>;
+
+    impl Process for Scripted {
+        type Task = (&'static str, u64);
+        type Timer = &'static str;
+        type Error = EngineError;
+        fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
+            self.recorder.start(task, now)
+        }
+        fn finish(
+            &mut self,
+            task: Self::Task,
+            now: Time,
+            engine: &mut Engine<Self::Task, Self::Timer>,
+        ) -> Result<(), EngineError> {
+            self.recorder.finish(task, now, engine)
+        }
+        fn timer(
+            &mut self,
+            timer: Self::Timer,
+            _now: Time,
+            engine: &mut Engine<Self::Task, Self::Timer>,
+        ) -> Result<(), EngineError> {
+            (self.script)(timer, engine, &mut self.recorder)
+        }
+    }
+
+    /// Runs `engine` to the end with `script` on its timers; what the recorder saw.
+    fn run_scripted(
+        engine: &mut Engine<(&'static str, u64), &'static str>,
+        script: Script,
+    ) -> Recorder {
+        let mut process = Scripted {
+            recorder: Recorder::default(),
+            script,
+        };
+        engine.run(&mut process, Time::MAX).unwrap();
+        process.recorder
+    }
+
     #[test]
     fn dependencies_and_resource_exclusivity() {
         let mut engine = Engine::new(2);
@@ -706,97 +758,48 @@ mod tests {
         engine.add_task(0, ("b", 10), &[]).unwrap();
         engine.set_timer(Time::from_ps(4), "outage").unwrap();
         // At 4 ps the resource goes out of service until 20 ps; a reload task jumps the queue.
-        struct Outage(Recorder);
-        impl Process for Outage {
-            type Task = (&'static str, u64);
-            type Timer = &'static str;
-            type Error = EngineError;
-            fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
-                self.0.start(task, now)
-            }
-            fn finish(
-                &mut self,
-                task: Self::Task,
-                now: Time,
-                engine: &mut Engine<Self::Task, Self::Timer>,
-            ) -> Result<(), EngineError> {
-                self.0.finish(task, now, engine)
-            }
-            fn timer(
-                &mut self,
-                timer: Self::Timer,
-                _now: Time,
-                engine: &mut Engine<Self::Task, Self::Timer>,
-            ) -> Result<(), EngineError> {
-                match timer {
-                    "outage" => {
-                        engine.block(0)?;
-                        engine.add_urgent_task(0, ("reload", 3))?;
-                        engine.set_timer(Time::from_ps(20), "back")?;
-                    }
-                    _ => engine.unblock(0, self)?,
+        let outage = run_scripted(&mut engine, |timer, engine, recorder| {
+            match timer {
+                "outage" => {
+                    engine.block(0)?;
+                    engine.add_urgent_task(0, ("reload", 3))?;
+                    engine.set_timer(Time::from_ps(20), "back")?;
                 }
-                Ok(())
+                _ => engine.unblock(0, recorder)?,
             }
-        }
-
-        let mut outage = Outage(Recorder::default());
-        engine.run(&mut outage, Time::MAX).unwrap();
+            Ok(())
+        });
         // `a` ran 0..4, was interrupted, then `reload` ran first after the outage, then `a` again.
         assert_eq!(
-            outage.0.started,
+            outage.started,
             vec![("a", 0), ("reload", 20), ("a", 23), ("b", 33)]
         );
-        assert_eq!(outage.0.finished.last(), Some(&("b", 43)));
+        assert_eq!(outage.finished.last(), Some(&("b", 43)));
         assert_eq!(engine.usage()[0].busy.as_ps(), 4 + 3 + 10 + 10);
     }
 
     #[test]
     fn an_interrupt_delays_the_running_task_and_an_idle_resource_takes_urgent_work_at_once() {
-        struct Interrupts(Recorder);
-        impl Process for Interrupts {
-            type Task = (&'static str, u64);
-            type Timer = &'static str;
-            type Error = EngineError;
-            fn start(&mut self, task: &Self::Task, now: Time) -> Result<Duration, EngineError> {
-                self.0.start(task, now)
-            }
-            fn finish(
-                &mut self,
-                task: Self::Task,
-                now: Time,
-                engine: &mut Engine<Self::Task, Self::Timer>,
-            ) -> Result<(), EngineError> {
-                self.0.finish(task, now, engine)
-            }
-            fn timer(
-                &mut self,
-                timer: Self::Timer,
-                _now: Time,
-                engine: &mut Engine<Self::Task, Self::Timer>,
-            ) -> Result<(), EngineError> {
-                match timer {
-                    // Twice during `a`: each interrupt of 2 ps pushes its end back.
-                    "irq" => assert!(engine.preempt(0, Duration::from_ps(2))?),
-                    // Nothing runs on resource 1: no interrupt to take, the work starts at once.
-                    _ => {
-                        assert!(!engine.preempt(1, Duration::from_ps(2))?);
-                        engine.add_urgent_task(1, ("wake", 1))?;
-                    }
-                }
-                Ok(())
-            }
-        }
         let mut engine = Engine::new(2);
         engine.add_task(0, ("a", 10), &[]).unwrap();
         engine.add_task(0, ("b", 10), &[]).unwrap();
         engine.set_timer(Time::from_ps(3), "irq").unwrap();
         engine.set_timer(Time::from_ps(5), "irq").unwrap();
         engine.set_timer(Time::from_ps(6), "idle").unwrap();
-        let mut process = Interrupts(Recorder::default());
-        engine.run(&mut process, Time::MAX).unwrap();
+        let recorder = run_scripted(&mut engine, |timer, engine, _| {
+            match timer {
+                // Twice during `a`: each interrupt of 2 ps pushes its end back.
+                "irq" => assert!(engine.preempt(0, Duration::from_ps(2))?),
+                // Nothing runs on resource 1: no interrupt to take, the work starts at once.
+                _ => {
+                    assert!(!engine.preempt(1, Duration::from_ps(2))?);
+                    engine.add_urgent_task(1, ("wake", 1))?;
+                }
+            }
+            Ok(())
+        });
         assert_eq!(
-            process.0.finished,
+            recorder.finished,
             vec![("wake", 7), ("a", 14), ("b", 24)],
             "a: 10 + 2 x 2 ps"
         );
